@@ -1,0 +1,3 @@
+from lawstats.cli import main
+
+raise SystemExit(main())

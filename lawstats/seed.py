@@ -1,0 +1,82 @@
+"""Where the database lives and how it is first filled: the files in ``data/``, through the analysts' import path.
+
+``data/`` holds the 西堡镇 2024 figures as CSV files in the upload template format, and ``provenance.csv``,
+which says for every value the section of the report it comes from. A missing database file is built from
+them on first start; a database that cannot be opened is never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from lawstats import storage
+from lawstats.errors import LawstatsError
+from lawstats.importer import ImportOptions, RegionResolver, match_headers, prepare_import
+from lawstats.numbers import normalise_text
+from lawstats.reader import read_csv_bytes
+from lawstats.registry import TABLES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+PROVENANCE_FILE = "provenance.csv"
+SEED_SOURCE = "data/（默认数据：西堡镇2024年度法治政府建设工作情况报告）"
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("LAWSTATS_DB") or DEFAULT_DATA_DIR / "lawstats.duckdb")
+
+
+def open_store(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> storage.Store:
+    """Open the database (migrating it), and load ``data/`` into it if it holds no batch yet."""
+    path = Path(path) if path else default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = storage.Store(path)
+    if storage.data_version(store) == 0:
+        load_seed(store, Path(data_dir) if data_dir else DEFAULT_DATA_DIR)
+    return store
+
+
+def seed_files(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.glob("*.csv") if p.name != PROVENANCE_FILE)
+
+
+def load_seed(store: storage.Store, data_dir: Path) -> int:
+    """Import every template file of ``data_dir`` as one batch, with the per-value provenance side file."""
+    files, blobs = [], []
+    for path in seed_files(data_dir):
+        data = path.read_bytes()
+        blobs.append(data)
+        files.append((path.name, read_csv_bytes(data)))
+    options = ImportOptions(source=SEED_SOURCE, user_name="seed", note="默认数据 / default data")
+    try:
+        prepared = prepare_import(storage.regions(store), files, options, storage.sha256_of(b"".join(blobs)))
+    except LawstatsError as e:
+        raise LawstatsError("error.seed_invalid", details=e.details, path=str(data_dir)) from e
+    provenance_path = data_dir / PROVENANCE_FILE
+    if provenance_path.exists():
+        prepared.batch.provenance = read_provenance(provenance_path.read_bytes(), prepared.resolver)
+    return storage.commit_batch(store, prepared.batch)
+
+
+def read_provenance(data: bytes, resolver: RegionResolver) -> pd.DataFrame:
+    """The side file: table, region, year, programme, column, source, section, origin (报告值/计算值), note."""
+    raw = read_csv_bytes(data).frame
+    tables = {normalise_text(n): t for t in TABLES for n in (t.id, t.zh, t.en)}
+    rows = []
+    for _, r in raw.iterrows():
+        table = tables[normalise_text(r["表"])]
+        match = match_headers([r["字段"]], table.columns)
+        if not match.columns:
+            raise ValueError(f"provenance.csv: unknown column {r['字段']!r} of table {table.id}")
+        (column, _), = match.columns.values()
+        region_id, problem = resolver.resolve(r["地区"])
+        if region_id is None:
+            raise ValueError(f"provenance.csv: {problem} {r['地区']!r}")
+        rows.append({"table_id": table.id, "region_id": region_id, "year": int(r["年份"]),
+                     "row_key": r["学习项目"] or None, "column_id": column.id, "source": r["来源"],
+                     "section": r["来源章节"], "origin": "computed" if "计算" in r["口径"] else "stated",
+                     "note": r["说明"] or None})
+    return pd.DataFrame(rows)
