@@ -33,3 +33,22 @@ def app_db(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "app.duckdb"
     monkeypatch.setenv("LAWSTATS_DB", str(path))
     return path
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    """A real streamlit server on the default data (own database file), shared by a module's browser tests."""
+    from tests.browser import require_chromium, streamlit_server
+
+    require_chromium()
+    db = tmp_path_factory.mktemp("server") / "lawstats.duckdb"
+    with streamlit_server(db) as url:
+        yield url
+
+
+@pytest.fixture
+def browser_page():
+    from tests.browser import chromium_page
+
+    with chromium_page() as page:
+        yield page
