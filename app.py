@@ -7,7 +7,9 @@ from lawstats.errors import LawstatsError
 from lawstats.i18n import t
 from lawstats.navigation import PAGES
 
-st.set_page_config(page_title="乡镇统计看板 lawstats", page_icon=":material/bar_chart:", layout="wide")
+presenting = ui.presenting()  # 会议展示: no sidebar and no page menu while presenting
+st.set_page_config(page_title="乡镇统计看板 lawstats", page_icon=":material/bar_chart:", layout="wide",
+                   initial_sidebar_state="collapsed" if presenting else "auto")
 
 lang = ui.choose_language()
 try:
@@ -22,7 +24,10 @@ if context.synthetic:
 
 pages = [st.Page(p.path, title=t(p.title_key, lang), icon=p.icon, url_path=p.url_path, default=p.default)
          for p in PAGES]
-page = st.navigation(pages)
+page = st.navigation(pages, position="hidden" if presenting else "sidebar")
+if presenting and page.url_path != ui.PRESENT_PAGE:  # only the presentation page presents
+    ui.stop_presenting()
+    st.rerun()
 st.sidebar.caption(t("app.title", lang))
 ui.show_notices()
 if context.region_id is None and page.url_path not in ("data", "glossary"):

@@ -22,5 +22,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/grid.py", "page.grid", ":material/grid_view:", "grid"),
     PageSpec("pages/training.py", "page.training", ":material/school:", "training"),
     PageSpec("pages/governance.py", "page.governance", ":material/shield:", "governance"),
+    PageSpec("pages/compare.py", "page.compare", ":material/leaderboard:", "compare", section="analyse"),
     PageSpec("pages/glossary.py", "page.glossary", ":material/menu_book:", "glossary"),
+    PageSpec("pages/present.py", "page.present", ":material/slideshow:", "present", section="present"),
+    PageSpec("pages/data.py", "page.data", ":material/upload_file:", "data", section="manage"),
 )

@@ -2,47 +2,121 @@
 
 Decoding is deterministic: a byte-order mark first, then strict UTF-8, then GB18030 (a superset of GBK).
 Never latin-1: it "succeeds" on any bytes and garbles Chinese. The user may name the encoding instead.
-Every cell comes back as the text the user typed; the importer gives it meaning.
+XLSX is read with openpyxl in read-only mode after the zip directory has been checked (zip bombs, macros).
+Every cell comes back as the text the user typed (numbers as their shortest text, percent-formatted cells
+with ``%``); the importer gives it meaning. Anything refused raises ``InvalidFile`` with a message key.
+
+Large CSV files take a fast path (pyarrow's multi-threaded reader, all columns as text); files it cannot read
+exactly (ragged rows, blank lines) go through Python's csv module, which keeps every row and its number.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Callable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from lawstats.errors import InvalidFile
 
 BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-ENCODINGS = ("utf-8-sig", "utf-8", "gb18030", "gbk", "utf-16")  # what a user may choose
+ENCODINGS = ("utf-8", "utf-8-sig", "gb18030", "gbk", "utf-16", "utf-16-le", "utf-16-be", "big5")  # the user's choices
 CSV_EXTENSIONS = (".csv", ".txt", ".tsv")
+XLSX_EXTENSIONS = (".xlsx",)
+MACRO_EXTENSIONS = (".xlsm", ".xltm", ".xlsb", ".xlam")
+OLD_EXTENSIONS = (".xls", ".et", ".ett", ".xlt")
+MAX_FILE_BYTES = 256 * 2**20  # a 1,000,000-row CSV is ~100 MB
+MAX_XLSX_EXPANDED = 512 * 2**20  # sum of the uncompressed sizes the zip directory declares
+MAX_XLSX_RATIO = 200  # uncompressed / compressed, for members over 1 MB; real sheets compress 5-30x
+HEADER_SEARCH_ROWS = 15  # titles above the header are looked through this far
+MAX_BLANK_RUN = 10_000  # a sheet "formatted to the bottom" ends after this many empty rows
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and encrypted .xlsx
+_CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+IsHeader = Callable[[str], object]  # a header text -> the column it names (any hashable), or None
 
 
 @dataclass
 class RawTable:
-    """A file's cells as text. ``first_data_row`` is the row number (as Excel counts) of frame row 0."""
+    """A file's cells as text. ``first_data_row`` is the row number (as Excel counts) of frame row 0.
+
+    ``frame`` has one column per header (blank or repeated headers made unique) and str cells ("" for
+    blank); rows keep their place, so ``excel_row(index)`` names the row the user sees.
+    """
     frame: pd.DataFrame
     encoding: str | None
     first_data_row: int = 2
     sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
     notices: list[tuple[str, dict]] = field(default_factory=list)  # (message key, params)
 
     def excel_row(self, index: int) -> int:
         return self.first_data_row + int(index)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Any file
+
+
+def read_file(file_name: str, data: bytes, *, encoding: str | None = None, sheet: str | None = None,
+              is_header: IsHeader | None = None, max_bytes: int = MAX_FILE_BYTES) -> RawTable:
+    """Read an uploaded file (CSV/TXT/TSV or XLSX) into texts, or refuse it with ``InvalidFile``.
+
+    The type comes from the bytes as much as from the name: an .xlsx that is not a zip, an .xls saved under
+    another name, a workbook with macros are all refused with a message saying what to do.
+    ``is_header(text)`` names the column a header text means (None if none); with it, title rows above the
+    header are skipped and merged two-row headers are read as one.
+    """
+    suffix = PurePath(file_name or "").suffix.lower()
+    if len(data) > max_bytes:
+        raise InvalidFile("error.too_large", size=_mb(len(data)), limit=_mb(max_bytes))
+    if suffix in MACRO_EXTENSIONS:
+        raise InvalidFile("error.xlsx_macros")
+    if not data.strip() or data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+        raise InvalidFile("error.empty_file")
+    if data.startswith(_OLE_MAGIC) or suffix in OLD_EXTENSIONS:
+        raise InvalidFile("error.xls_old")
+    if suffix in XLSX_EXTENSIONS or data.startswith(_ZIP_MAGIC):
+        if not data.startswith(_ZIP_MAGIC):
+            raise InvalidFile("error.xlsx_not_zip")
+        return read_xlsx_bytes(data, sheet=sheet, is_header=is_header)
+    if suffix in CSV_EXTENSIONS or suffix == "":
+        return read_csv_bytes(data, encoding, is_header=is_header)
+    raise InvalidFile("error.file_type", suffix=suffix or file_name)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.1f}".rstrip("0").rstrip(".")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text
+
+
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Decode bytes to text. Returns (text, encoding used). Raises InvalidFile naming the problem."""
     if encoding:
+        encoding = _codec_name(encoding, data)
         try:
             return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError) as e:
             raise InvalidFile("error.encoding_failed", encoding=encoding, position=getattr(e, "start", "?")) from e
     for bom, name in BOMS:
         if data.startswith(bom):
-            return data.decode(name), name
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError as e:
+                raise InvalidFile("error.encoding_failed", encoding=name, position=e.start) from e
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -53,38 +127,202 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         raise InvalidFile("error.encoding_unknown", position=e.start) from e
 
 
-def read_csv_bytes(data: bytes, encoding: str | None = None) -> RawTable:
-    """Read CSV (or tab-separated "Unicode text") bytes into texts; the first non-empty row is the header."""
+def _codec_name(encoding: str, data: bytes) -> str:
+    """The user's choice, refusing latin-1 and its aliases (they decode anything, garbling Chinese)."""
+    import codecs
+
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError as e:
+        raise InvalidFile("error.encoding_failed", encoding=encoding, position="?") from e
+    if name in ("latin-1", "iso8859-1", "cp1252", "ascii") and name not in ENCODINGS:
+        raise InvalidFile("error.encoding_failed", encoding=encoding, position="?")
+    if name == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    return name
+
+
+def to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes without a BOM, and the encoding it was in. UTF-8 input is not copied."""
+    if encoding is None and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        try:
+            body.decode("utf-8")  # strict check; the text itself is not needed
+            return body, "utf-8-sig" if body is not data else "utf-8"
+        except UnicodeDecodeError:
+            if body is not data:
+                raise InvalidFile("error.encoding_failed", encoding="utf-8-sig", position="?") from None
     text, used = decode(data, encoding)
-    if "\x00" in text:
+    return text.lstrip("\ufeff").encode("utf-8"), used
+
+
+def read_csv_bytes(data: bytes, encoding: str | None = None, *, is_header: IsHeader | None = None) -> RawTable:
+    """Read CSV (or tab-separated "Unicode text") bytes into texts; see ``read_file``."""
+    utf8, used = to_utf8(data, encoding)
+    if b"\x00" in utf8:
         raise InvalidFile("error.not_text")
-    rows = list(csv.reader(io.StringIO(text), dialect=_sniff(text)))
-    skipped = 0
-    while rows and not any(cell.strip() for cell in rows[0]):
-        rows.pop(0)
-        skipped += 1
-    if not rows:
+    if not utf8.strip():
         raise InvalidFile("error.empty_file")
-    header = [h.strip() for h in rows[0]]
-    if not any(header):
+    delimiter = _sniff(utf8[:65536].split(b"\n", 1)[0].decode("utf-8", "ignore"))
+    table = _fast_csv(utf8, delimiter)
+    if table is not None:
+        head = [[_text(v) for v in row.values()] for row in table.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
+        found = locate_header(head, is_header)
+        body = table.slice(found.body_start)
+        names = _unique_headers(found.headers)
+        frame = body.rename_columns([f"c{i}" for i in range(body.num_columns)]).to_pandas()
+        frame.columns = names
+        frame = _drop_empty_columns(frame, found.headers)
+        return RawTable(frame=frame, encoding=used, first_data_row=found.body_start + 1,
+                        notices=found.notices)
+    try:
+        rows = list(csv.reader(io.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delimiter))
+    except csv.Error as e:
+        raise InvalidFile("error.csv_unreadable", reason=str(e)) from e
+    return _table_from_rows(rows, used, None, [], is_header, strict_width=True)
+
+
+def _fast_csv(utf8: bytes, delimiter: str) -> pa.Table | None:
+    """All cells as text with pyarrow, or None when the file needs the exact (slow) reader."""
+    width = _first_record_width(utf8, delimiter)
+    if width is None:
+        return None
+    try:
+        return pa_csv.read_csv(
+            io.BytesIO(utf8),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=16 * 2**20),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+
+
+def _first_record_width(utf8: bytes, delimiter: str) -> int | None:
+    """How many fields the first record has (it may span lines inside quotes); None if it is blank."""
+    head = utf8[:65536].decode("utf-8", "ignore")
+    try:
+        record = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), None)
+    except csv.Error:
+        return None
+    if not record or not any(cell.strip() for cell in record):
+        return None
+    return len(record)
+
+
+def _sniff(first_line: str) -> str:
+    if first_line.count("\t") > max(first_line.count(","), first_line.count("，")):
+        return "\t"
+    return ","
+
+
+def _table_from_rows(rows: list[list], encoding: str | None, sheet: str | None, sheets: list[str],
+                     is_header: IsHeader | None, merges: list[tuple[int, int, int, int]] | None = None,
+                     strict_width: bool = False) -> RawTable:
+    """Texts from a list of rows (exact CSV path and XLSX): header located, rows padded to its width.
+
+    XLSX cells right of the header become unnamed columns (listed as unknown); in CSV they are an error."""
+    found = locate_header(rows[:HEADER_SEARCH_ROWS + 1], is_header, merges)
+    if strict_width:  # CSV: a row longer than its header is broken (an unquoted 1,234), not a new column
+        found.headers = found.headers[:len(rows[found.body_start - 1])]
+    width = len(found.headers)
+    body = rows[found.body_start:]
+    for offset, row in enumerate(body):
+        if len(row) > width and any(str(cell).strip() for cell in row[width:]):
+            raise InvalidFile("error.row_too_long", row=found.body_start + offset + 1, width=width)
+    cells = [list(row[:width]) + [""] * (width - len(row)) for row in body]
+    frame = pd.DataFrame(cells, columns=_unique_headers(found.headers), dtype="str") if cells else \
+        pd.DataFrame({h: pd.Series([], dtype="str") for h in _unique_headers(found.headers)})
+    frame = _drop_empty_columns(frame, found.headers)
+    return RawTable(frame=frame, encoding=encoding, first_data_row=found.body_start + 1, sheet=sheet,
+                    sheets=sheets, notices=found.notices)
+
+
+def _drop_empty_columns(frame: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
+    """Columns with no header and no value (spreadsheet leftovers) are not columns at all."""
+    empty = [name for name, head in zip(frame.columns, headers)
+             if not head.strip() and not frame[name].str.strip().ne("").any()]
+    return frame.drop(columns=empty) if empty else frame
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Where the header is
+
+
+@dataclass
+class HeaderFound:
+    headers: list[str]
+    body_start: int  # index of the first data row in the list of rows
+    notices: list[tuple[str, dict]]
+
+
+def locate_header(rows: list[list], is_header: IsHeader | None,
+                  merges: list[tuple[int, int, int, int]] | None = None) -> HeaderFound:
+    """Find the header among the first rows: the row (or two rows of merged cells) naming most known columns.
+
+    Without ``is_header`` the first non-blank row is the header. Rows above it (a title such as
+    "西堡镇人口统计表") are left out with a notice. ``merges`` are merged ranges (0-based, inclusive
+    first_row, first_col, last_row, last_col); a header cell spanning two rows, or a group title spanning
+    several columns above them ("户籍" over "户数 | 人口"), is read as one header ("户籍户数").
+    """
+    texts = [[_text(c).strip() for c in row] for row in rows]
+    filled = [row[:] for row in texts]
+    width = max((len(r) for r in texts), default=0)
+    for row in filled:
+        row.extend([""] * (width - len(row)))
+    for r0, c0, r1, c1 in merges or ():
+        if r0 >= len(filled):
+            continue
+        value = filled[r0][c0] if c0 < width else ""
+        for r in range(r0, min(r1, len(filled) - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                filled[r][c] = value
+    nonblank = [i for i, row in enumerate(texts) if any(row)]
+    if not nonblank:
         raise InvalidFile("error.no_header")
-    width = len(header)
-    body = []
-    for row in rows[1:]:
-        row = row + [""] * (width - len(row))
-        body.append(row)
-    extra = [i for i, row in enumerate(body) if any(cell.strip() for cell in row[width:])]
-    if extra:
-        raise InvalidFile("error.row_too_long", row=skipped + 2 + extra[0], width=width)
-    frame = pd.DataFrame([r[:width] for r in body], columns=_unique_headers(header), dtype="str")
-    return RawTable(frame=frame, encoding=used, first_data_row=skipped + 2)
+    best = (nonblank[0], nonblank[0], 0)  # (top, bottom, score)
+    if is_header is not None:
+        for bottom in nonblank:
+            for top in (bottom, bottom - 1):
+                if top < 0 or top not in nonblank:
+                    continue
+                # distinct columns named: "户数 | 人口 | 户数 | 人口" names two, "户籍户数 | 户籍人口 | 常住户数..." four
+                score = len({key for key in map(is_header, _combine(filled, top, bottom)) if key})
+                if score > best[2]:
+                    best = (top, bottom, score)
+    top, bottom, _ = best
+    headers = _combine(filled, top, bottom, is_header) if top < bottom else filled[bottom]
+    if not any(headers):
+        raise InvalidFile("error.no_header")
+    notices = []
+    if top < bottom:
+        notices.append(("notice.merged_header", {"first": top + 1, "last": bottom + 1}))
+    if top > 0 and any(any(texts[i]) for i in range(top)):
+        notices.append(("notice.header_row", {"row": top + 1, "skipped": top}))
+    return HeaderFound(headers=list(headers), body_start=bottom + 1, notices=notices)
 
 
-def _sniff(text: str) -> type[csv.Dialect]:
-    first = text.split("\n", 1)[0]
-    if first.count("\t") > max(first.count(","), first.count("，")):
-        return csv.excel_tab
-    return csv.excel
+def _combine(filled: list[list[str]], top: int, bottom: int, is_header: IsHeader | None = None) -> list[str]:
+    """Header texts of rows top..bottom: a lower cell alone where it is known, else the upper + lower text."""
+    if top == bottom:
+        return filled[bottom]
+    out = []
+    for upper, lower in zip(filled[top], filled[bottom]):
+        if upper == lower or not upper:
+            out.append(lower)
+        elif not lower:
+            out.append(upper)
+        elif is_header is not None and is_header(upper + lower):
+            out.append(upper + lower)
+        elif is_header is not None and is_header(lower):
+            out.append(lower)
+        else:
+            out.append(upper + lower)
+    return out
 
 
 def _unique_headers(header: list[str]) -> list[str]:
@@ -92,7 +330,7 @@ def _unique_headers(header: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for i, h in enumerate(header):
-        h = h or f"(列{i + 1})"
+        h = h.strip() or f"(列{i + 1})"
         if h in seen:
             seen[h] += 1
             h = f"{h}#{seen[h]}"
@@ -100,3 +338,190 @@ def _unique_headers(header: list[str]) -> list[str]:
             seen[h] = 1
         out.append(h)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# XLSX
+
+
+def check_xlsx_archive(data: bytes) -> zipfile.ZipFile:
+    """Open the zip and check its directory before anything is decompressed: no macros, no zip bomb."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise InvalidFile("error.xlsx_not_zip") from e
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" not in names:
+        raise InvalidFile("error.xlsx_corrupt", reason="xl/workbook.xml")
+    if any(n.lower().endswith("vbaproject.bin") for n in names) or _declares_macros(archive):
+        raise InvalidFile("error.xlsx_macros")
+    expanded = sum(m.file_size for m in members)
+    if expanded > MAX_XLSX_EXPANDED:
+        raise InvalidFile("error.xlsx_bomb", size=_mb(expanded), limit=_mb(MAX_XLSX_EXPANDED))
+    for m in members:
+        if m.file_size > 2**20 and m.file_size > MAX_XLSX_RATIO * max(m.compress_size, 1):
+            raise InvalidFile("error.xlsx_bomb", size=_mb(expanded), limit=_mb(MAX_XLSX_EXPANDED))
+    return archive
+
+
+def _declares_macros(archive: zipfile.ZipFile) -> bool:
+    try:
+        info = archive.getinfo("[Content_Types].xml")
+    except KeyError:
+        return False
+    if info.file_size > 2**20:
+        return False
+    return b"macroEnabled" in archive.read(info)
+
+
+def list_sheets(data: bytes) -> list[str]:
+    """The sheet names of a workbook (after the same checks as reading it)."""
+    workbook = _open_workbook(data)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _open_workbook(data: bytes):
+    import openpyxl
+
+    check_xlsx_archive(data)
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except InvalidFile:
+        raise
+    except Exception as e:  # openpyxl raises many kinds on a damaged workbook; all mean "cannot be read"
+        raise InvalidFile("error.xlsx_corrupt", reason=_first_line(e)) from e
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0][:120] if text else type(error).__name__)
+
+
+def read_xlsx_bytes(data: bytes, sheet: str | None = None, *, is_header: IsHeader | None = None) -> RawTable:
+    """Read one sheet of a workbook into texts. Without ``sheet`` the first sheet that has a recognised
+    header is read (else the first sheet), with a notice when there are several."""
+    workbook = _open_workbook(data)
+    try:
+        names = list(workbook.sheetnames)
+        if sheet is not None and sheet not in names:
+            raise InvalidFile("error.unknown_sheet", sheet=sheet, sheets="、".join(names))
+        candidates = [sheet] if sheet is not None else names
+        first_error = None
+        for name in candidates:
+            try:
+                rows, merges = _sheet_rows(workbook, name)
+                table = _table_from_rows(rows, None, name, names, is_header, merges)
+            except InvalidFile as e:
+                first_error = first_error or e
+                continue
+            except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError) as e:
+                raise InvalidFile("error.xlsx_corrupt", reason=_first_line(e)) from e
+            if sheet is None and is_header is not None and len(names) > 1 and \
+                    not any(is_header(h) for h in table.frame.columns):
+                first_error = first_error or InvalidFile("error.no_header")
+                continue
+            if len(names) > 1:
+                table.notices.insert(0, ("notice.sheet_used", {"count": len(names), "sheet": name}))
+            return table
+        raise first_error or InvalidFile("error.no_header")
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(workbook, name: str) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
+    """Every row of a sheet as texts, and its merged ranges (0-based) with their values spread."""
+    sheet = workbook[name]
+    rows: list[list[str]] = []
+    blank_run = 0
+    for cells in sheet.iter_rows():
+        row = [_cell_text(c) for c in cells]
+        while row and row[-1] == "":
+            row.pop()
+        rows.append(row)
+        blank_run = 0 if row else blank_run + 1
+        if blank_run >= MAX_BLANK_RUN:
+            break
+    while rows and not rows[-1]:
+        rows.pop()
+    merges = _merged_ranges(workbook, sheet)
+    for r0, c0, r1, c1 in merges:  # a merged cell's value belongs to every cell it covers (data rows too)
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                row[c] = value
+    return rows, merges
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+):([A-Z]+\d+)"')
+
+
+def _merged_ranges(workbook, sheet) -> list[tuple[int, int, int, int]]:
+    """Merged ranges from the sheet's XML (read-only worksheets do not load them), scanned in chunks."""
+    path = getattr(sheet, "_worksheet_path", None)
+    if path is None:
+        return []
+    ranges, tail = [], b""
+    with workbook._archive.open(path) as source:
+        while chunk := source.read(4 * 2**20):
+            text = tail + chunk
+            cut = text.rfind(b"<")
+            for match in _MERGE.finditer(text, 0, cut if cut > 0 else len(text)):
+                ranges.append(match.groups())
+            tail = text[cut:] if cut > 0 else b""
+        for match in _MERGE.finditer(tail):
+            ranges.append(match.groups())
+    out = []
+    for first, last in ranges:
+        r0, c0 = _cell_index(first.decode())
+        r1, c1 = _cell_index(last.decode())
+        out.append((r0, c0, r1, c1))
+    return out
+
+
+def _cell_index(ref: str) -> tuple[int, int]:
+    letters, digits = _CELL_REF.match(ref).groups()
+    column = 0
+    for ch in letters:
+        column = column * 26 + (ord(ch) - 64)
+    return int(digits) - 1, column - 1
+
+
+def _cell_text(cell) -> str:
+    """A cell as the text the user sees: 25218.0 -> "25218", a percent cell 0.0064 -> "0.64%"."""
+    value = getattr(cell, "value", None)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        number_format = getattr(cell, "number_format", "") or ""
+        if "%" in number_format:
+            return number_text(value * 100) + "%"
+        return number_text(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)
+
+
+def number_text(value: float | int) -> str:
+    """The shortest text of a number: 25218.0 -> 25218, 58670.24 -> 58670.24, 0.1 + 0.2 -> 0.3."""
+    if isinstance(value, int):
+        return str(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.15g}"

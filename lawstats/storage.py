@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from lawstats.errors import DatabaseError, NotFound
@@ -55,7 +56,7 @@ def open_database(path: str | os.PathLike, read_only: bool = False) -> duckdb.Du
         return duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as e:
         text = str(e)
-        if "lock" in text.lower():
+        if "could not set lock" in text.lower():  # not just "lock": a corrupt file's message says "block"
             raise DatabaseError("error.db_locked", path=path) from e
         raise DatabaseError("error.db_corrupt", path=path, reason=_first_line(text)) from e
     except (duckdb.SerializationException, duckdb.InternalException, duckdb.InvalidInputException,
@@ -166,6 +167,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             raise
         applied.append(name)
     _sync_registry_tables(con)
+    _sync_scale_tables(con)  # region tree and rollups (scale section)
     return applied
 
 
@@ -320,6 +322,17 @@ def _real_id(region_id, id_map: dict[int, int]):
     return id_map.get(region_id, region_id) if region_id < 0 else region_id
 
 
+def _real_ids(region_ids: pd.Series, id_map: dict[int, int]) -> np.ndarray:
+    """``_real_id`` of a whole column at once (a million rows: one lookup per distinct temporary id)."""
+    ids = region_ids.to_numpy(dtype="int64")
+    temporary = ids < 0
+    if temporary.any():
+        ids = ids.copy()
+        temps = pd.Series(ids[temporary])
+        ids[temporary] = temps.map(id_map).fillna(temps).to_numpy("int64")
+    return ids
+
+
 def _insert_facts(con, batch_id: int, table: Table, frame: pd.DataFrame, id_map: dict[int, int]) -> int:
     names = [n for n, _ in _fact_columns(table)]
     data = pd.DataFrame(index=frame.index)
@@ -327,7 +340,7 @@ def _insert_facts(con, batch_id: int, table: Table, frame: pd.DataFrame, id_map:
         if name == "batch_id":
             data[name] = batch_id
         elif name == "region_id":
-            data[name] = frame["region_id"].map(lambda r: _real_id(r, id_map)).astype("int64")
+            data[name] = _real_ids(frame["region_id"], id_map)
         elif name in frame:
             data[name] = frame[name]
         else:
@@ -399,17 +412,10 @@ _REGIONS_SELECT = f"""
 
 
 def _refresh_current(con, touched: set[str], regions: bool) -> None:
-    as_of = {"as_of": 2**31 - 1}
-    for table_id in touched:
-        table = TABLES_BY_ID[table_id]
-        cols = ", ".join(ident(c) for c in _current_columns(table))
-        con.execute(f"DELETE FROM {current_table(table)}")
-        con.execute(f"INSERT INTO {current_table(table)} ({cols}) {_current_select(table)}", as_of)
-    if regions:
-        con.execute("CREATE TABLE IF NOT EXISTS cur_regions AS " + _REGIONS_SELECT.replace("$as_of", "0")
-                    + " LIMIT 0")
-        con.execute("DELETE FROM cur_regions")
-        con.execute("INSERT INTO cur_regions " + _REGIONS_SELECT, as_of)
+    """Bring the current tables, the region tree and the rollups up to date with the newest event (a commit or
+    an undo), inside its transaction. Only the keys and regions that event's batch wrote are recomputed, so a
+    small upload stays fast on a national database (``_refresh_for_event`` in the scale section)."""
+    _refresh_for_event(con, touched, regions)
 
 
 def _json(value) -> str:
@@ -539,24 +545,10 @@ def indicator_inputs(store: Store, region_ids: list[int], years: list[int] | Non
     """One row per (region, year) with every figure the indicator formulas read.
 
     Population, land, grid and governance are joined on (region_id, year); training is summarised per
-    region and year in SQL so that only small results reach pandas.
+    region and year in SQL so that only small results reach pandas. Figures are effective ones: a region's
+    own, and for a parent the complete sums of its children where it reports none (scale section).
     """
-    params = {"ids": [int(i) for i in region_ids], "years": years or [], "all_years": years is None}
-    where = "region_id IN (SELECT unnest($ids)) AND ($all_years OR year IN (SELECT unnest($years)))"
-    simple = [t for t in TABLES if not t.key_columns]
-    keys = " UNION ".join(f"SELECT region_id, year FROM {current_table(t)} WHERE {where}" for t in TABLES)
-    select = ["k.region_id", "k.year"]
-    joins = []
-    for t in simple:
-        alias = ident(f"t_{t.id}")
-        select += [f"{alias}.{ident(c.id)}" for c in t.value_columns]
-        select.append(f"{alias}.approx AS {ident('approx_' + t.id)}")
-        joins.append(f"LEFT JOIN {current_table(t)} {alias} ON {alias}.region_id = k.region_id "
-                     f"AND {alias}.year = k.year")
-    select.append("tr.* EXCLUDE (region_id, year)")
-    joins.append(f"LEFT JOIN ({_TRAINING_SUMMARY}) tr ON tr.region_id = k.region_id AND tr.year = k.year")
-    sql = (f"SELECT {', '.join(select)} FROM ({keys}) k {' '.join(joins)} ORDER BY k.region_id, k.year")
-    return store.query_df(sql, params)
+    return effective_inputs(store, region_ids, years)
 
 
 def value_provenance(store: Store, region_id: int, year: int) -> pd.DataFrame:
@@ -571,3 +563,701 @@ def count_rows(store: Store, table: Table, current: bool = True) -> int:
     name = current_table(table) if current else fact_table(table)
     return store.query_rows(f"SELECT count(*) FROM {name}")[0][0]
 
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data updates (uploads): trial commits for the preview, tables as of a batch, rows for export.
+
+
+def _apply_batch(con, batch: NewBatch) -> tuple[int, dict[int, int]]:
+    """The writing steps of ``commit_batch`` on an open transaction (no lock, no COMMIT).
+
+    Used by ``trial_commit`` so that a preview runs exactly the statements a commit runs.
+    Keep it in step with ``commit_batch`` (tests/test_uploads.py checks the preview against a real commit).
+    """
+    batch_id = _next_batch_id(con)
+    id_map = _insert_regions(con, batch_id, batch.regions, batch.synthetic)
+    counts = {}
+    for table_id, frame in batch.rows.items():
+        counts[table_id] = _insert_facts(con, batch_id, TABLES_BY_ID[table_id], frame, id_map)
+    if batch.regions is not None and len(batch.regions):
+        counts["regions"] = len(batch.regions)
+    con.execute(
+        "INSERT INTO batches (batch_id, kind, created_at, user_name, file_name, sha256, source, note, "
+        "row_counts, undoes, synthetic) VALUES (?, 'import', ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+        [batch_id, _now(), batch.user_name, batch.file_name, batch.sha256, batch.source, batch.note,
+         _json(counts), batch.synthetic])
+    _refresh_current(con, touched=set(batch.rows), regions=batch.regions is not None)
+    return batch_id, id_map
+
+
+def _key_names(table: Table) -> list[str]:
+    return ["region_id", "year"] + [c.id for c in table.key_columns]
+
+
+def _rows_for_keys(store: Store, table: Table, keys: pd.DataFrame) -> pd.DataFrame:
+    """Current rows of ``table`` whose key is among ``keys`` (region_id, year[, programme])."""
+    names = _key_names(table)
+    cols = ", ".join(f"c.{ident(c)}" for c in _current_columns(table))
+    on = " AND ".join(f"c.{ident(k)} = k.{ident(k)}" for k in names)
+    con = store.cursor()
+    con.register("preview_keys", keys[names].drop_duplicates())
+    try:
+        return con.execute(f"SELECT {cols} FROM {current_table(table)} c JOIN preview_keys k ON {on}").df()
+    finally:
+        con.unregister("preview_keys")
+
+
+def _observe(store: Store, tables: dict[str, pd.DataFrame], id_map: dict[int, int]) -> dict:
+    """The current state of the batch's keys: rows per table, indicator inputs, regions."""
+    rows, region_ids, years = {}, set(), set()
+    for table_id, frame in tables.items():
+        table = TABLES_BY_ID[table_id]
+        keys = frame[_key_names(table)].copy()
+        keys["region_id"] = keys["region_id"].map(lambda r: _real_id(r, id_map)).astype("int64")
+        rows[table_id] = _rows_for_keys(store, table, keys)
+        region_ids.update(int(r) for r in keys["region_id"].unique() if r > 0)
+        years.update(int(y) for y in keys["year"].unique())
+    inputs = indicator_inputs(store, sorted(region_ids), sorted(years)) if region_ids else pd.DataFrame()
+    return {"tables": rows, "inputs": inputs, "regions": regions(store)}
+
+
+def trial_commit(store: Store, batch: NewBatch, tables: dict[str, pd.DataFrame]) -> tuple[dict, dict]:
+    """Apply ``batch`` inside a transaction that is always rolled back; return the state before and after.
+
+    Each state is ``{"tables": {table id: current rows for the batch's keys}, "inputs": indicator inputs of
+    the batch's regions and years, "regions": all regions}``. Other readers never see the trial (their
+    cursors read the last committed state); writers wait for it like for a commit.
+    """
+    with store._write_lock:
+        con = store.cursor()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            before = _observe(store, tables, {})
+            _, id_map = _apply_batch(con, batch)
+            after = _observe(store, tables, id_map)
+        finally:
+            con.execute("ROLLBACK")
+    return before, after
+
+
+def _regions_select_named() -> str:
+    """Regions active as of $as_of, with their parent's name."""
+    return f"""
+        WITH r AS ({_REGIONS_SELECT})
+        SELECT r.region_id, r.name, r.level, r.parent_id, p.name AS parent, r.code, r.synthetic
+        FROM r LEFT JOIN r p ON p.region_id = r.parent_id"""
+
+
+def regions_as_of(store: Store, batch_id: int | None = None) -> pd.DataFrame:
+    """Regions as they were right after ``batch_id`` (None: now): region_id, name, level, parent_id,
+    parent (name), code, synthetic; ordered by region_id."""
+    as_of = 2**31 - 1 if batch_id is None else int(batch_id)
+    return store.query_df(_regions_select_named() + " ORDER BY r.region_id", {"as_of": as_of})
+
+
+def table_as_of(store: Store, table: Table, batch_id: int | None = None) -> pd.DataFrame:
+    """All rows of ``table`` as they were right after ``batch_id`` (None: the current rows), with the region's
+    name, parent name and code: region_id, region, parent, region_code, year, the table's columns, source,
+    section, approx, batch_id (the newest batch that wrote the row)."""
+    as_of = 2**31 - 1 if batch_id is None else int(batch_id)
+    source = (f"SELECT {', '.join(ident(c) for c in _current_columns(table))} FROM {current_table(table)}"
+              if batch_id is None else _current_select(table))
+    return store.query_df(f"""
+        WITH g AS ({_regions_select_named()}), t0 AS ({source})
+        SELECT t0.region_id, g.name AS region, g.parent, g.code AS region_code, t0.* EXCLUDE (region_id)
+        FROM t0 LEFT JOIN g ON g.region_id = t0.region_id
+        ORDER BY g.name, t0.year{', ' if table.key_columns else ''}
+                 {', '.join('t0.' + ident(c.id) for c in table.key_columns)}""", {"as_of": as_of})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Scale: the region tree, rollups of children into parents, effective figures, comparisons (issue 5).
+#
+# ``region_tree``  every current region with its depth, its ancestor at each level, how many children it has and
+#                  whether it reports figures of its own; plus a virtual root (region_id 0, level 'all') whose
+#                  children are the top-level regions: "all regions" (the whole country at national scale).
+# ``roll_<table>`` per parent region and year where some child has figures: for every additive column (counts
+#                  and areas) the sum of its children's effective values (``<column>__sum``), how many children
+#                  have one (``<column>__n``) and how many children the parent has (``n_children``).
+# ``roll_training`` the same over the per-region training summary (sessions and head counts), with
+#                  ``n_reporting``: how many children have training figures that year.
+#
+# The effective value of a region, year and column is the region's own reported value where it has one;
+# otherwise, for an additive column, the sum of its children's effective values when every child has one
+# (the level below is complete); otherwise missing. Rates and texts never roll up: rate indicators are
+# recomputed from the effective counts. Where a region reports a figure and its children's complete sum
+# differs, both are kept and ``rollup_status`` flags it; the region's own figure is what it shows.
+#
+# All these tables are derived: they are refreshed inside every commit's and undo's transaction for the
+# regions and keys that event touches (and their ancestors), and rebuilt from the current tables when their
+# layout no longer matches the registry.
+
+from lawstats.registry import AREA as _AREA, COUNT as _COUNT, LEVEL_IDS as _LEVEL_IDS  # noqa: E402
+
+ROOT_ID = 0  # the virtual region above the top-level regions
+ROOT_LEVEL = "all"
+MAX_DEPTH = 12  # a guard against a cycle in the parent links
+ANCESTOR_COLUMNS = {level: f"anc_{level}" for level in _LEVEL_IDS}
+
+# Training summary fields that add up over regions; the stated (reported) rates and the largest gap between
+# stated and computed rates do not, so rollups leave them missing.
+TRAINING_SUMS = ("study_sessions_total", "study_rows", "study_counted_rows", "study_rated_rows", "study_required",
+                 "study_participants", "exam_rows", "exam_counted_rows", "exam_pass_counted_rows", "exam_required",
+                 "exam_participants", "exam_passed", "training_order_violations")
+TRAINING_NOT_ROLLED = (("study_rate_stated_min", "DOUBLE"), ("exam_participation_stated_min", "DOUBLE"),
+                       ("exam_pass_stated_min", "DOUBLE"), ("training_max_rate_gap", "DOUBLE"))
+_ALL_YEARS = {"years": [], "all_years": True}
+
+
+def simple_tables() -> list[Table]:
+    """Tables with one row per region and year (every table but training, which has programmes)."""
+    return [t for t in TABLES if not t.key_columns]
+
+
+def additive_columns(table: Table) -> list:
+    """The columns that roll up: counts and areas (never rates, texts or lists)."""
+    return [c for c in table.value_columns if c.kind in (_COUNT, _AREA)]
+
+
+def rollup_table(table: Table | str) -> str:
+    return ident(f"roll_{table if isinstance(table, str) else table.id}")
+
+
+def _sum_column(column_id: str) -> str:
+    return ident(f"{column_id}__sum")
+
+
+def _n_column(column_id: str) -> str:
+    return ident(f"{column_id}__n")
+
+
+def _roll_layout(table_id: str) -> list[tuple[str, str]]:
+    cols = [("region_id", "INTEGER"), ("year", "INTEGER"), ("n_children", "INTEGER")]
+    if table_id == "training":
+        return cols + [("n_reporting", "INTEGER")] + [(f, "BIGINT") for f in TRAINING_SUMS]
+    for c in additive_columns(TABLES_BY_ID[table_id]):
+        cols += [(f"{c.id}__sum", c.sql_type), (f"{c.id}__n", "INTEGER")]
+    return cols
+
+
+def _tree_layout() -> list[tuple[str, str]]:
+    return ([("region_id", "INTEGER"), ("name", "VARCHAR"), ("level", "VARCHAR"), ("parent_id", "INTEGER"),
+             ("code", "VARCHAR"), ("synthetic", "BOOLEAN"), ("depth", "INTEGER")]
+            + [(a, "INTEGER") for a in ANCESTOR_COLUMNS.values()]
+            + [("n_children", "INTEGER"), ("own_data", "BOOLEAN")])
+
+
+def _rolled_table_ids() -> list[str]:
+    return [t.id for t in simple_tables()] + ["training"]
+
+
+# -- keeping the derived tables in step -------------------------------------------------------------------
+
+
+def _sync_scale_tables(con) -> None:
+    """Create the region tree and rollup tables where missing or out of step with the registry, and fill
+    them from the current tables (a database from before them, or a registry that gained a column)."""
+    stale = []
+    wanted = {"region_tree": _tree_layout(), **{f"roll_{t}": _roll_layout(t) for t in _rolled_table_ids()}}
+    for name, layout in wanted.items():
+        existing = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                               "ORDER BY ordinal_position", [name]).fetchall()
+        if [r[0] for r in existing] != [n for n, _ in layout]:
+            stale.append(name)
+    if not stale:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in stale:
+            con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+            con.execute(f"CREATE TABLE {ident(name)} ({', '.join(f'{ident(n)} {t}' for n, t in wanted[name])})")
+        rebuild_scale_tables(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def rebuild_scale_tables(con) -> None:
+    """Rebuild the region tree and every rollup from the current tables (inside the caller's transaction)."""
+    _rebuild_region_tree(con)
+    con.execute("UPDATE region_tree SET own_data = region_id IN (" + _own_regions_sql() + ")")
+    for table_id in _rolled_table_ids():
+        con.execute(f"DELETE FROM {rollup_table(table_id)}")
+    con.execute("CREATE OR REPLACE TEMP TABLE _dirty AS SELECT region_id, depth FROM region_tree "
+                "WHERE n_children > 0")
+    _refresh_rollups(con, _rolled_table_ids())
+
+
+def _own_regions_sql(restrict: str = "") -> str:
+    """Regions with a row of their own in any current table (optionally only among ``restrict``)."""
+    where = f" WHERE region_id IN ({restrict})" if restrict else ""
+    return " UNION ".join(f"SELECT DISTINCT region_id FROM {current_table(t)}{where}" for t in TABLES)
+
+
+def _rebuild_region_tree(con) -> None:
+    """Depth, ancestors by level and child counts of every current region, walking down from the top.
+
+    A region whose parent is unknown counts as a top-level region (its parent in the tree is the root 0).
+    ``own_data`` is carried over from the old tree; the caller refreshes it for the regions it touched.
+    """
+    if not _columns_of(con, "cur_regions"):
+        con.execute("CREATE TABLE IF NOT EXISTS cur_regions AS " + _REGIONS_SELECT.replace("$as_of", "0")
+                    + " LIMIT 0")
+    ancestors = ", ".join(f"CASE WHEN r.level = '{lv}' THEN r.region_id END AS {ident(a)}"
+                          for lv, a in ANCESTOR_COLUMNS.items())
+    inherited = ", ".join(f"CASE WHEN c.level = '{lv}' THEN c.region_id ELSE w.{ident(a)} END"
+                          for lv, a in ANCESTOR_COLUMNS.items())
+    anc_names = ", ".join(ident(a) for a in ANCESTOR_COLUMNS.values())
+    con.execute("CREATE OR REPLACE TEMP TABLE _old_own AS SELECT region_id FROM region_tree WHERE own_data")
+    con.execute("DELETE FROM region_tree")
+    con.execute(f"""
+        INSERT INTO region_tree
+        WITH RECURSIVE walk AS (
+            SELECT r.region_id, r.name, r.level, {ROOT_ID} AS parent_id, r.code, r.synthetic, 1 AS depth, {ancestors}
+            FROM cur_regions r
+            WHERE r.parent_id IS NULL OR r.parent_id NOT IN (SELECT region_id FROM cur_regions)
+            UNION ALL
+            SELECT c.region_id, c.name, c.level, c.parent_id, c.code, c.synthetic, w.depth + 1, {inherited}
+            FROM cur_regions c JOIN walk w ON c.parent_id = w.region_id
+            WHERE w.depth < {MAX_DEPTH}
+        ),
+        kids AS (SELECT parent_id, count(*) AS n FROM walk GROUP BY parent_id)
+        SELECT w.region_id, w.name, w.level, w.parent_id, w.code, coalesce(w.synthetic, false), w.depth,
+               {', '.join('w.' + ident(a) for a in ANCESTOR_COLUMNS.values())}, coalesce(k.n, 0),
+               w.region_id IN (SELECT region_id FROM _old_own)
+        FROM walk w LEFT JOIN kids k ON k.parent_id = w.region_id
+        ORDER BY w.depth, w.region_id""")
+    con.execute(f"""
+        INSERT INTO region_tree (region_id, name, level, parent_id, code, synthetic, depth, {anc_names},
+                                 n_children, own_data)
+        SELECT {ROOT_ID}, '', '{ROOT_LEVEL}', NULL, NULL, coalesce(bool_or(synthetic), false), 0,
+               {', '.join('NULL' for _ in ANCESTOR_COLUMNS)}, count(*), false
+        FROM region_tree WHERE depth = 1""")
+
+
+def _latest_event(con) -> tuple[int, int, str]:
+    """(event id, the import batch whose keys it changes, kind) of the newest event in ``batches``."""
+    event_id, kind, undoes = con.execute(
+        "SELECT batch_id, kind, undoes FROM batches ORDER BY batch_id DESC LIMIT 1").fetchone()
+    return event_id, (undoes if kind == "undo" else event_id), kind
+
+
+def _refresh_for_event(con, touched: set[str], regions: bool) -> None:
+    """After the newest event (a commit or an undo) inside its transaction: recompute the current rows of
+    the keys its import batch wrote, the current regions it wrote, the region tree, and the rollups of every
+    ancestor of a region whose figures or children changed. Semantics as a full rebuild: per key and column,
+    the latest non-missing value among the batches not undone."""
+    _, batch_id, kind = _latest_event(con)
+    for table_id in sorted(touched):
+        _refresh_current_keys(con, TABLES_BY_ID[table_id], batch_id, first_load_allowed=kind == "import")
+    regions = regions and bool(con.execute("SELECT count(*) FROM regions_log WHERE batch_id = ?",
+                                           [batch_id]).fetchone()[0])
+    # Parents whose sums may change: parents of regions with new figures, old and new parents of regions
+    # written by the batch. Collected before the tree is rebuilt, so an undone region still names its parent.
+    fact_regions = " UNION ".join(f"SELECT DISTINCT region_id FROM {fact_table(TABLES_BY_ID[t])} WHERE batch_id = $b"
+                                  for t in sorted(touched)) or "SELECT NULL::INTEGER AS region_id WHERE false"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _touched AS
+        SELECT region_id FROM ({fact_regions}) UNION SELECT region_id FROM regions_log WHERE batch_id = $b""",
+                {"b": batch_id})
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _seeds AS
+        SELECT parent_id AS region_id FROM region_tree WHERE region_id IN (SELECT region_id FROM _touched)
+        UNION SELECT coalesce(parent_id, 0) FROM regions_log WHERE batch_id = $b""", {"b": batch_id})
+    if regions:
+        _refresh_current_regions(con, batch_id)
+        _rebuild_region_tree(con)
+        con.execute("INSERT INTO _seeds SELECT parent_id FROM region_tree WHERE region_id IN "
+                    "(SELECT region_id FROM _touched) AND parent_id IS NOT NULL")
+    con.execute("UPDATE region_tree SET own_data = region_id IN (" + _own_regions_sql("SELECT region_id FROM _touched")
+                + ") WHERE region_id IN (SELECT region_id FROM _touched)")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _dirty AS
+        WITH RECURSIVE up(region_id, steps) AS (
+            SELECT DISTINCT region_id, 0 FROM _seeds WHERE region_id IS NOT NULL
+            UNION
+            SELECT t.parent_id, up.steps + 1 FROM region_tree t JOIN up ON t.region_id = up.region_id
+            WHERE t.parent_id IS NOT NULL AND up.steps < {MAX_DEPTH})
+        SELECT DISTINCT t.region_id, t.depth FROM up JOIN region_tree t ON t.region_id = up.region_id""")
+    tables = _rolled_table_ids() if regions else [t for t in _rolled_table_ids() if t in touched]
+    if regions:
+        for table_id in _rolled_table_ids():
+            con.execute(f"DELETE FROM {rollup_table(table_id)} WHERE region_id NOT IN "
+                        "(SELECT region_id FROM region_tree WHERE n_children > 0)")
+    _refresh_rollups(con, tables)
+
+
+def _key_join(table: Table, left: str, right: str) -> str:
+    keys = ["region_id", "year"] + [c.id for c in table.key_columns]
+    return " AND ".join(f"{left}.{ident(k)} = {right}.{ident(k)}" for k in keys)
+
+
+def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: bool) -> None:
+    """Recompute the current rows of the keys ``batch_id`` wrote. A table's first load (no other batch ever
+    wrote it) copies the batch's rows, which is what the general path gives for one row per key."""
+    cur, fact = current_table(table), fact_table(table)
+    cols = ", ".join(ident(c) for c in _current_columns(table))
+    others = con.execute(f"SELECT count(*) FROM {fact} WHERE batch_id <> ?", [batch_id]).fetchone()[0]
+    if first_load_allowed and others == 0:
+        con.execute(f"DELETE FROM {cur}")
+        con.execute(f"INSERT INTO {cur} ({cols}) {_single_batch_select(table)}", {"b": batch_id})
+        return
+    keys = ", ".join(ident(k) for k in ["region_id", "year"] + [c.id for c in table.key_columns])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT {keys} FROM {fact} WHERE batch_id = ?",
+                [batch_id])
+    con.execute(f"DELETE FROM {cur} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', cur)})")
+    select = _current_select(table).replace(
+        f"FROM {fact} WHERE", f"FROM {fact} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
+    con.execute(f"INSERT INTO {cur} ({cols}) {select}", {"as_of": 2**31 - 1})
+
+
+def _single_batch_select(table: Table) -> str:
+    """The current rows when one batch holds every row of a table: its rows as they are."""
+    keys = ["region_id", "year"] + [c.id for c in table.key_columns]
+    flags = ", ".join(f"CASE WHEN list_contains(approx, '{c.id}') AND {ident(c.id)} IS NOT NULL THEN '{c.id}' END"
+                      for c in table.value_columns)
+    values = ", ".join(ident(c.id) for c in table.value_columns)
+    return (f"SELECT {', '.join(ident(k) for k in keys)}, {values}, source, section, "
+            f"list_filter([{flags}], x -> x IS NOT NULL), batch_id FROM {fact_table(table)} WHERE batch_id = $b")
+
+
+def _refresh_current_regions(con, batch_id: int) -> None:
+    """Recompute the current rows of the regions ``batch_id`` wrote (a commit adds them, an undo drops them)."""
+    con.execute("CREATE TABLE IF NOT EXISTS cur_regions AS " + _REGIONS_SELECT.replace("$as_of", "0") + " LIMIT 0")
+    written = "SELECT region_id FROM regions_log WHERE batch_id = $b"
+    con.execute(f"DELETE FROM cur_regions WHERE region_id IN ({written})", {"b": batch_id})
+    select = _REGIONS_SELECT.replace("FROM regions_log WHERE", f"FROM regions_log WHERE region_id IN ({written}) AND", 1)
+    con.execute(f"INSERT INTO cur_regions {select}", {"b": batch_id, "as_of": 2**31 - 1})
+
+
+def _refresh_rollups(con, table_ids: list[str]) -> None:
+    """Recompute the rollup rows of the parents in ``_dirty``, deepest first, so that every parent sums
+    children that are already up to date."""
+    depths = [r[0] for r in con.execute("SELECT DISTINCT depth FROM _dirty ORDER BY depth DESC").fetchall()]
+    for depth in depths:
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _kids AS
+            SELECT k.region_id, k.parent_id, p.n_children FROM region_tree k
+            JOIN _dirty d ON d.region_id = k.parent_id JOIN region_tree p ON p.region_id = k.parent_id
+            WHERE d.depth = ?""", [depth])
+        parents = "SELECT region_id FROM _dirty WHERE depth = $depth"
+        for table_id in table_ids:
+            con.execute(f"DELETE FROM {rollup_table(table_id)} WHERE region_id IN ({parents})", {"depth": depth})
+            con.execute(f"INSERT INTO {rollup_table(table_id)} {_rollup_select(table_id)}", _ALL_YEARS)
+
+
+def _rollup_select(table_id: str) -> str:
+    """Per parent in ``_kids`` and year: the sums of its children's effective values and their counts."""
+    kids = "SELECT region_id FROM _kids"
+    if table_id == "training":
+        sums = ", ".join(f"sum(e.{ident(f)})::BIGINT" for f in TRAINING_SUMS)
+        return (f"SELECT k.parent_id, e.year, any_value(k.n_children), count(*), {sums} "
+                f"FROM ({_effective_training_sql(kids)}) e JOIN _kids k ON k.region_id = e.region_id "
+                f"GROUP BY k.parent_id, e.year")
+    table = TABLES_BY_ID[table_id]
+    parts = []
+    for c in additive_columns(table):
+        parts += [f"sum(e.{ident(c.id)})::{c.sql_type}", f"count(e.{ident(c.id)})"]
+    return (f"SELECT k.parent_id, e.year, any_value(k.n_children), {', '.join(parts)} "
+            f"FROM ({_effective_sql(table, kids)}) e JOIN _kids k ON k.region_id = e.region_id "
+            f"GROUP BY k.parent_id, e.year")
+
+
+# -- effective figures ------------------------------------------------------------------------------------
+
+def _year_filter(alias: str) -> str:
+    return f"($all_years OR {alias}.year IN (SELECT unnest($years)))"
+
+
+def _effective_sql(table: Table, region_sql: str) -> str:
+    """The effective rows of a simple table for the regions ``region_sql`` selects, with the current table's
+    columns: a region's own values, a parent's additive gaps filled by its children's complete sums.
+
+    Both sides are filtered on their own before the outer join, so each scan skips what it can (the tables
+    are stored in region order, and DuckDB's zone maps then read only the row groups of those regions)."""
+    cur, roll = current_table(table), rollup_table(table)
+    additive = {c.id for c in additive_columns(table)}
+    columns = []
+    for name in _current_columns(table):
+        q = ident(name)
+        if name in ("region_id", "year"):
+            columns.append(f"coalesce(c.{q}, r.{q}) AS {q}")
+        elif name in additive:
+            columns.append(f"coalesce(c.{q}, CASE WHEN r.{_n_column(name)} = r.n_children "
+                           f"THEN r.{_sum_column(name)} END) AS {q}")
+        else:
+            columns.append(f"c.{q}")
+    return f"""
+        SELECT {', '.join(columns)}
+        FROM (SELECT * FROM {cur} WHERE region_id IN ({region_sql}) AND {_year_filter(cur)}) c
+        FULL OUTER JOIN (SELECT * FROM {roll} WHERE region_id IN ({region_sql}) AND {_year_filter(roll)}) r
+          ON c.region_id = r.region_id AND c.year = r.year"""
+
+
+def _training_summary_sql(region_sql: str) -> str:
+    marker = "region_id IN (SELECT unnest($ids))"
+    if marker not in _TRAINING_SUMMARY:
+        raise AssertionError("_TRAINING_SUMMARY no longer filters on $ids: update _training_summary_sql")
+    return _TRAINING_SUMMARY.replace(marker, f"region_id IN ({region_sql})", 1)
+
+
+def _training_summary_columns() -> list[str]:
+    """The summary's figures in the order ``_TRAINING_SUMMARY`` gives them (each rolled up or left missing)."""
+    names = re.findall(r"\bAS (\w+)", _TRAINING_SUMMARY)
+    if set(names) != set(TRAINING_SUMS) | {n for n, _ in TRAINING_NOT_ROLLED}:
+        raise AssertionError("the training summary's figures changed: update TRAINING_SUMS / TRAINING_NOT_ROLLED")
+    return names
+
+
+def _effective_training_sql(region_sql: str) -> str:
+    """The training summary of the regions ``region_sql`` selects: a region's own programmes where it has any
+    that year, else the sums over its children when every child has training figures (stated rates missing)."""
+    columns = []
+    for name in _training_summary_columns():
+        if name in TRAINING_SUMS:
+            columns.append(f"CASE WHEN o.region_id IS NOT NULL THEN o.{ident(name)} ELSE r.{ident(name)} END "
+                           f"AS {ident(name)}")
+        else:
+            columns.append(f"o.{ident(name)}")
+    return f"""
+        SELECT coalesce(o.region_id, r.region_id) AS region_id, coalesce(o.year, r.year) AS year,
+               {', '.join(columns)}
+        FROM ({_training_summary_sql(region_sql)}) o
+        FULL OUTER JOIN (SELECT * FROM roll_training WHERE region_id IN ({region_sql}) AND {_year_filter('roll_training')}
+                         AND n_reporting = n_children) r
+          ON o.region_id = r.region_id AND o.year = r.year"""
+
+
+def _inputs_sql(region_sql: str) -> str:
+    """``indicator_inputs`` for the regions ``region_sql`` selects, from effective figures."""
+    simple = simple_tables()
+    ctes = [f"{ident('e_' + t.id)} AS ({_effective_sql(t, region_sql)})" for t in simple]
+    ctes.append(f"e_training AS ({_effective_training_sql(region_sql)})")
+    keys = " UNION ".join(f"SELECT region_id, year FROM {ident('e_' + t.id)}" for t in simple)
+    keys += " UNION SELECT region_id, year FROM e_training"
+    select, joins = ["k.region_id", "k.year"], []
+    for t in simple:
+        alias = ident(f"t_{t.id}")
+        select += [f"{alias}.{ident(c.id)}" for c in t.value_columns]
+        select.append(f"{alias}.approx AS {ident('approx_' + t.id)}")
+        joins.append(f"LEFT JOIN {ident('e_' + t.id)} {alias} ON {alias}.region_id = k.region_id "
+                     f"AND {alias}.year = k.year")
+    select.append("tr.* EXCLUDE (region_id, year)")
+    joins.append("LEFT JOIN e_training tr ON tr.region_id = k.region_id AND tr.year = k.year")
+    return (f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM ({keys}) k {' '.join(joins)} "
+            f"ORDER BY k.region_id, k.year")
+
+
+def effective_inputs(store: Store, region_ids: list[int], years: list[int] | None = None) -> pd.DataFrame:
+    """``indicator_inputs`` from effective figures: own values, gaps filled by complete rollups."""
+    params = {"ids": [int(i) for i in region_ids], "years": [int(y) for y in years or []],
+              "all_years": years is None}
+    return store.query_df(_inputs_sql("SELECT unnest($ids)"), params)
+
+
+# -- the region tree, for the region picker ---------------------------------------------------------------
+
+_TREE_COLUMNS = "region_id, name, level, parent_id, code, synthetic, depth, n_children, own_data"
+
+
+def region_info(store: Store, region_id: int) -> dict | None:
+    """One region of the tree (the root 0 included): name, level, parent_id, code, synthetic, depth,
+    n_children, own_data; None if there is no such region."""
+    rows = store.query_df(f"SELECT {_TREE_COLUMNS} FROM region_tree WHERE region_id = ?", [int(region_id)])
+    return rows.iloc[0].to_dict() if len(rows) else None
+
+
+def region_path(store: Store, region_id: int) -> pd.DataFrame:
+    """The region and its ancestors, top-level region first (the root 0 not included)."""
+    return store.query_df(f"""
+        WITH RECURSIVE up AS (
+            SELECT {_TREE_COLUMNS}, 0 AS steps FROM region_tree WHERE region_id = $r
+            UNION ALL
+            SELECT t.region_id, t.name, t.level, t.parent_id, t.code, t.synthetic, t.depth, t.n_children,
+                   t.own_data, up.steps + 1
+            FROM region_tree t JOIN up ON t.region_id = up.parent_id WHERE up.steps < {MAX_DEPTH})
+        SELECT {_TREE_COLUMNS} FROM up WHERE region_id <> {ROOT_ID} ORDER BY depth""", {"r": int(region_id)})
+
+
+def tree_children(store: Store, parent_id: int) -> pd.DataFrame:
+    """The children of a region in the tree (of the root 0: the top-level regions), by code then name."""
+    return store.query_df(f"SELECT {_TREE_COLUMNS} FROM region_tree WHERE parent_id = ? "
+                          "ORDER BY code NULLS LAST, name", [int(parent_id)])
+
+
+def search_regions(store: Store, text: str, limit: int = 20) -> pd.DataFrame:
+    """Regions whose name contains ``text`` or whose code starts with it: exact matches first, then the
+    shallowest and shortest names. At most ``limit`` rows, with the parent's name."""
+    text = (text or "").strip()
+    if not text:
+        return pd.DataFrame(columns=_TREE_COLUMNS.split(", ") + ["parent_name"])
+    return store.query_df(f"""
+        WITH hits AS (
+            SELECT {_TREE_COLUMNS} FROM region_tree
+            WHERE region_id <> {ROOT_ID} AND (contains(name, $q) OR starts_with(code, $q))
+            ORDER BY (name = $q OR code = $q) DESC, depth, length(name), code, region_id LIMIT $limit)
+        SELECT hits.*, p.name AS parent_name FROM hits LEFT JOIN region_tree p ON p.region_id = hits.parent_id
+        ORDER BY (hits.name = $q OR hits.code = $q) DESC, hits.depth, length(hits.name), hits.code, hits.region_id""",
+                          {"q": text, "limit": int(limit)})
+
+
+def find_region_id(store: Store, text: str) -> int | None:
+    """A region from a link or a search: its id, its statistical code or its exact (unique) name."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    rows = store.query_rows(f"""
+        SELECT region_id FROM region_tree
+        WHERE (TRY_CAST($t AS INTEGER) = region_id) OR code = $t OR (name = $t AND region_id <> {ROOT_ID})
+        ORDER BY (TRY_CAST($t AS INTEGER) = region_id) DESC, (code = $t) DESC LIMIT 2""", {"t": text})
+    if not rows:
+        return None
+    if len(rows) > 1 and not text.isdigit():
+        return None  # two regions of that name: a name alone does not say which
+    return int(rows[0][0])
+
+
+def effective_years(store: Store, region_id: int) -> list[int]:
+    """The years with figures of the region's own or rolled up from its children."""
+    parts = [f"SELECT year FROM {current_table(t)} WHERE region_id = $r" for t in TABLES]
+    parts += [f"SELECT year FROM {rollup_table(t)} WHERE region_id = $r" for t in _rolled_table_ids()]
+    return [int(r[0]) for r in store.query_rows(
+        f"SELECT DISTINCT year FROM ({' UNION ALL '.join(parts)}) ORDER BY year", {"r": int(region_id)})]
+
+
+def default_region_id(store: Store) -> int | None:
+    """The region the app opens on: one with figures of its own, real data before synthetic, a township
+    before other levels (then villages, counties, cities, provinces), the first registered."""
+    order = {"township": 0, "village": 1, "county": 2, "city": 3, "province": 4}
+    case = " ".join(f"WHEN '{lv}' THEN {rank}" for lv, rank in order.items())
+    rows = store.query_rows(f"SELECT region_id FROM region_tree WHERE own_data AND region_id <> {ROOT_ID} "
+                            f"ORDER BY synthetic, CASE level {case} ELSE 5 END, region_id LIMIT 1")
+    return int(rows[0][0]) if rows else None
+
+
+# -- comparisons ------------------------------------------------------------------------------------------
+
+
+def _descendants_sql(level_of_scope: str) -> str:
+    """Regions of level $level under the scope region $scope (any region of that level for the root)."""
+    if level_of_scope == ROOT_LEVEL:
+        return f"SELECT region_id FROM region_tree WHERE level = $level AND region_id <> {ROOT_ID}"
+    return (f"SELECT region_id FROM region_tree WHERE level = $level "
+            f"AND {ident(ANCESTOR_COLUMNS[level_of_scope])} = $scope AND region_id <> $scope")
+
+
+def descendant_counts(store: Store, scope_id: int) -> dict[str, int]:
+    """How many regions of each level lie under the scope region."""
+    info = region_info(store, scope_id)
+    if info is None:
+        return {}
+    if info["level"] == ROOT_LEVEL:
+        where, params = f"region_id <> {ROOT_ID}", {}
+    else:
+        where, params = f"{ident(ANCESTOR_COLUMNS[info['level']])} = $scope AND region_id <> $scope", {"scope": scope_id}
+    rows = store.query_rows(f"SELECT level, count(*) FROM region_tree WHERE {where} GROUP BY level", params)
+    return {level: int(n) for level, n in rows}
+
+
+def compare_inputs(store: Store, scope_id: int, level: str, years: list[int] | None,
+                   limit: int = 100_000) -> pd.DataFrame:
+    """Effective indicator inputs of every region of ``level`` under the scope region, with the region's
+    name, code and parent name. Refuses (ValueError) more than ``limit`` regions: only small results reach
+    pandas."""
+    info = region_info(store, scope_id)
+    if info is None or level not in _LEVEL_IDS:
+        raise NotFound("error.unknown_region", value=scope_id)
+    members = _descendants_sql(info["level"])
+    params = {"scope": int(scope_id), "level": level,
+              "years": [int(y) for y in years or []], "all_years": years is None}
+    count_sql = f"SELECT count(*) FROM ({members})"
+    count = store.query_rows(count_sql, _used(count_sql, params))[0][0]
+    if count > limit:
+        raise ValueError(f"{count} regions of level {level} under region {scope_id}: more than {limit}")
+    sql = f"""
+        WITH inputs AS ({_inputs_sql(members)})
+        SELECT t.name, t.code, p.name AS parent_name, inputs.*
+        FROM inputs JOIN region_tree t ON t.region_id = inputs.region_id
+        LEFT JOIN region_tree p ON p.region_id = t.parent_id
+        ORDER BY inputs.region_id, inputs.year"""
+    return store.query_df(sql, _used(sql, params))
+
+
+def _used(sql: str, params: dict) -> dict:
+    """The named parameters a statement uses (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+def region_names(store: Store, region_ids: list[int]) -> pd.DataFrame:
+    """region_id, name, code, level, parent_name of some regions of the tree."""
+    return store.query_df("""
+        SELECT t.region_id, t.name, t.code, t.level, p.name AS parent_name FROM region_tree t
+        LEFT JOIN region_tree p ON p.region_id = t.parent_id WHERE t.region_id IN (SELECT unnest($ids))""",
+                          {"ids": [int(i) for i in region_ids]})
+
+
+# -- rollup checks ----------------------------------------------------------------------------------------
+
+
+def rollup_status(store: Store, region_id: int, years: list[int] | None = None) -> pd.DataFrame:
+    """Per additive column and year of a parent region: its own reported value, the sum of its children's
+    effective values, how many children have one and how many children it has, and a status:
+    ``agree``, ``disagree`` (own and complete sum differ), ``own_only`` (the children's sum is incomplete),
+    ``rolled_up`` (no own value: the complete sum is shown), ``incomplete`` (neither)."""
+    params = {"r": int(region_id), "years": [int(y) for y in years or []], "all_years": years is None}
+    frames = []
+    for table in simple_tables():
+        columns = additive_columns(table)
+        picked = ", ".join(f"c.{ident(c.id)}::DOUBLE AS {ident('own_' + c.id)}, r.{_sum_column(c.id)}::DOUBLE "
+                           f"AS {ident('sum_' + c.id)}, r.{_n_column(c.id)} AS {ident('n_' + c.id)}" for c in columns)
+        wide = store.query_df(f"""
+            SELECT r.year, r.n_children, {picked}
+            FROM (SELECT * FROM {rollup_table(table)} WHERE region_id = $r AND {_year_filter(rollup_table(table))}) r
+            LEFT JOIN (SELECT * FROM {current_table(table)} WHERE region_id = $r) c ON c.year = r.year""", params)
+        for c in columns:
+            frames.append(pd.DataFrame({
+                "table_id": table.id, "column_id": c.id, "year": wide["year"].astype("int64"),
+                "own": wide[f"own_{c.id}"].astype("float64"), "children_sum": wide[f"sum_{c.id}"].astype("float64"),
+                "children_with_value": wide[f"n_{c.id}"].astype("int64"), "n_children": wide["n_children"].astype("int64")}))
+    frame = pd.concat(frames, ignore_index=True).sort_values(["year", "table_id", "column_id"], ignore_index=True)
+    complete = frame["children_with_value"] == frame["n_children"]
+    has_own = frame["own"].notna()
+    close = (frame["own"] - frame["children_sum"]).abs() <= 1e-6 * frame["own"].abs().clip(lower=1)
+    frame["complete"] = complete
+    frame["status"] = "incomplete"
+    frame.loc[has_own & ~complete, "status"] = "own_only"
+    frame.loc[~has_own & complete, "status"] = "rolled_up"
+    frame.loc[has_own & complete & close, "status"] = "agree"
+    frame.loc[has_own & complete & ~close, "status"] = "disagree"
+    return frame
+
+
+def rollup_disagreements(store: Store, region_ids: list[int], year: int) -> pd.DataFrame:
+    """For many regions at once: the columns whose own reported value differs from their children's
+    complete sum in ``year`` (region_id, table_id, column_id, own, children_sum)."""
+    parts = []
+    for table in simple_tables():
+        for c in additive_columns(table):
+            parts.append(f"""
+                SELECT r.region_id, '{table.id}' AS table_id, '{c.id}' AS column_id,
+                       c.{ident(c.id)}::DOUBLE AS own, r.{_sum_column(c.id)}::DOUBLE AS children_sum
+                FROM {rollup_table(table)} r
+                JOIN {current_table(table)} c ON c.region_id = r.region_id AND c.year = r.year
+                WHERE r.region_id IN (SELECT unnest($ids)) AND r.year = $y
+                  AND r.{_n_column(c.id)} = r.n_children AND c.{ident(c.id)} IS NOT NULL
+                  AND abs(c.{ident(c.id)} - r.{_sum_column(c.id)}) > 1e-6 * greatest(abs(c.{ident(c.id)}), 1)""")
+    return store.query_df(" UNION ALL ".join(parts) + " ORDER BY region_id, table_id, column_id",
+                          {"ids": [int(i) for i in region_ids], "y": int(year)})
+
+
+def effective_rows(store: Store, table: Table, region_ids: list[int], years: list[int] | None = None) -> pd.DataFrame:
+    """Effective rows of one simple table (population, land, grid, governance) for some regions: the current
+    table's columns, a parent's additive gaps filled by its children's complete sums."""
+    if table.key_columns:
+        raise ValueError(f"{table.id} has rows per programme: use table_rows or effective_inputs")
+    params = {"ids": [int(i) for i in region_ids], "years": [int(y) for y in years or []],
+              "all_years": years is None}
+    return store.query_df(f"SELECT * FROM ({_effective_sql(table, 'SELECT unnest($ids)')}) "
+                          "ORDER BY region_id, year", params)

@@ -11,7 +11,7 @@ import pandas as pd
 from lawstats import indicators, storage
 from lawstats.errors import NotFound
 from lawstats.i18n import t
-from lawstats.registry import CHECKS_BY_ID, INDICATORS, INDICATORS_BY_ID, Indicator
+from lawstats.registry import CHECKS_BY_ID, INDICATORS, INDICATORS_BY_ID, TABLES, Indicator
 
 
 def format_number(value, decimals: int = 0, lang: str = "zh") -> str:
@@ -40,16 +40,9 @@ def find_region(store: storage.Store, name_or_code: str) -> int:
 
 
 def default_region(store: storage.Store) -> int | None:
-    """The lowest-level region that has data (the township the app opens on), preferring real data."""
-    with_data = storage.regions_with_data(store)
-    if with_data.empty:
-        return None
-    regions = storage.regions(store).set_index("region_id")
-    candidates = regions.loc[regions.index.isin(with_data["region_id"])].copy()
-    candidates["synthetic"] = candidates["synthetic"].fillna(False).astype(bool)
-    order = {"village": 0, "township": 1, "county": 2, "city": 3, "province": 4}
-    candidates["rank"] = candidates["level"].map(lambda lv: abs(order.get(lv, 5) - 1))
-    return int(candidates.sort_values(["synthetic", "rank"]).index[0])
+    """The region the app opens on: one with figures of its own, real data before synthetic, a township
+    before other levels: one query on the region tree, fast on a national database."""
+    return storage.default_region_id(store)
 
 
 def region_values(store: storage.Store, region_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -96,3 +89,424 @@ def sources(store: storage.Store, region_id: int, year: int) -> list[str]:
         rows = storage.table_rows(store, table, [region_id], [year])
         names.update(s for s in rows["source"].dropna().unique())
     return sorted(names)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chart data for the pages. Each function returns one long frame that is both what a chart draws and the
+# table shown under it: ``item`` (what a bar or slice is), ``value``, ``unit`` and, where a chart has them,
+# ``group`` (a panel of small multiples), ``series`` (a colour), ``formula`` and ``note``.
+# Labels come from the registry and the message catalog, in the language asked for.
+
+TABLE_HEADERS = {"group": "pages.col.group", "item": "pages.col.item", "series": "pages.col.series",
+                 "value": "common.value", "unit": "common.unit", "share": "pages.col.share",
+                 "stated": "pages.col.stated", "computed": "pages.col.computed", "target": "pages.col.target",
+                 "year": "common.year", "yoy": "common.yoy", "formula": "pages.col.formula",
+                 "note": "pages.col.note", "source": "pages.col.source"}
+
+
+def _sourced(frame: pd.DataFrame, column_ids: list[str]) -> pd.DataFrame:
+    """Record which stored columns a chart's frame was made from (its source line is theirs)."""
+    frame.attrs["columns"] = list(column_ids)
+    return frame
+
+
+def figures_of(inputs: pd.DataFrame, year: int) -> pd.Series:
+    """The input figures of one year (one row of ``storage.indicator_inputs``)."""
+    rows = inputs[inputs["year"] == year]
+    if rows.empty:
+        raise NotFound("common.no_figures", region=str(inputs["region_id"].iloc[0]) if len(inputs) else "",
+                       year=year, what="")
+    return rows.iloc[0]
+
+
+def _number(row: pd.Series, name: str) -> float:
+    value = row.get(name) if name in row.index else None
+    return float(value) if value is not None and not pd.isna(value) else math.nan
+
+
+def _column(column_id: str):
+    for table in TABLES:
+        for column in table.columns:
+            if column.id == column_id:
+                return column
+    raise KeyError(column_id)
+
+
+def _column_rows(row: pd.Series, column_ids: list[str], lang: str, **extra) -> list[dict]:
+    """One row per registry column: its label, value and unit."""
+    out = []
+    for column_id in column_ids:
+        column = _column(column_id)
+        out.append({**extra, "item": column.label(lang), "value": _number(row, column_id),
+                    "unit": column.unit(lang)})
+    return out
+
+
+def population_structure(row: pd.Series, lang: str) -> pd.DataFrame:
+    """Registered vs resident, persons and households: panels by measure, colours by registered/resident."""
+    pairs = (("persons", "registered_persons", "resident_persons"),
+             ("households", "registered_households", "resident_households"))
+    out = []
+    for measure, registered, resident in pairs:
+        group = t(f"pages.group.{measure}", lang)
+        for series, column_id in (("registered", registered), ("resident", resident)):
+            out += _column_rows(row, [column_id], lang, group=group, series=t(f"pages.series.{series}", lang))
+    return _sourced(pd.DataFrame(out)[["group", "series", "item", "value", "unit"]],
+                    ["registered_persons", "resident_persons", "registered_households", "resident_households"])
+
+
+def minority_composition(row: pd.Series, lang: str) -> pd.DataFrame:
+    """Minority persons and the other registered persons, as parts of the registered population."""
+    registered, minority = _number(row, "registered_persons"), _number(row, "minority_persons")
+    frame = pd.DataFrame([
+        {"item": _column("minority_persons").label(lang), "value": minority},
+        {"item": t("pages.item.other_registered", lang), "value": registered - minority},
+    ])
+    frame["unit"] = _column("registered_persons").unit(lang)
+    frame["share"] = (frame["value"] / registered * 100).round(2) if registered > 0 else math.nan
+    return _sourced(frame, ["minority_persons", "registered_persons", "minority_share_stated"])
+
+
+def minority_share_check(row: pd.Series, lang: str) -> dict:
+    """The minority share as stated and as computed (for the sentence under the chart)."""
+    return {"stated": _number(row, "minority_share_stated"),
+            "computed": _ratio_of(row, "minority_persons", "registered_persons", 100),
+            "minority": _number(row, "minority_persons"), "registered": _number(row, "registered_persons")}
+
+
+def _ratio_of(row: pd.Series, numerator: str, denominator: str, scale: float = 1.0) -> float:
+    """A ratio of two figures of one row; missing (not zero) when the denominator is missing or zero."""
+    bottom = _number(row, denominator)
+    return _number(row, numerator) / bottom * scale if bottom > 0 else math.nan
+
+
+def household_sizes(row: pd.Series, lang: str) -> pd.DataFrame:
+    """Persons per household, registered and resident (the second is computed here from the two counts)."""
+    size = INDICATORS_BY_ID["household_size"]
+    return _sourced(pd.DataFrame([
+        {"item": t("pages.series.registered", lang), "value": round(_ratio_of(
+            row, "registered_persons", "registered_households"), 2), "unit": size.unit(lang),
+         "formula": size.formula(lang)},
+        {"item": t("pages.series.resident", lang), "value": round(_ratio_of(
+            row, "resident_persons", "resident_households"), 2), "unit": size.unit(lang),
+         "formula": t("pages.formula.resident_household_size", lang)},
+    ]), ["registered_persons", "registered_households", "resident_persons", "resident_households"])
+
+
+def land_areas(row: pd.Series, lang: str) -> pd.DataFrame:
+    """Cultivated and forest land in 亩, with each one's share of the two together."""
+    frame = pd.DataFrame(_column_rows(row, ["cultivated_area", "forest_area"], lang))
+    total = frame["value"].sum(min_count=2)
+    frame["share"] = (frame["value"] / total * 100).round(1) if total > 0 else math.nan
+    return _sourced(frame, ["cultivated_area", "forest_area"])
+
+
+def land_per_person(row: pd.Series, lang: str) -> pd.DataFrame:
+    """Cultivated (the registry's indicator) and forest land per registered person."""
+    per_person = INDICATORS_BY_ID["cultivated_per_person"]
+    return _sourced(pd.DataFrame([
+        {"item": per_person.label(lang), "value": round(_ratio_of(row, "cultivated_area",
+                                                                        "registered_persons"), 2),
+         "unit": per_person.unit(lang), "formula": per_person.formula(lang)},
+        {"item": t("pages.item.forest_per_person", lang), "value": round(_ratio_of(
+            row, "forest_area", "registered_persons"), 2), "unit": per_person.unit(lang),
+         "formula": t("pages.formula.forest_per_person", lang)},
+    ]), ["cultivated_area", "forest_area", "registered_persons"])
+
+
+def grid_chain(row: pd.Series, region_name: str, lang: str) -> pd.DataFrame:
+    """The governance chain: the township, its grid areas and its sub-grids, with counts."""
+    return _sourced(pd.DataFrame([
+        {"item": region_name, "value": 1.0, "unit": t("pages.unit.township", lang)},
+        *_column_rows(row, ["grid_areas", "sub_grids"], lang),
+    ]), ["grid_areas", "sub_grids"])
+
+
+GRID_COVERAGE = ("villages", "communities", "enterprises", "schools", "street_shops")
+
+
+def grid_coverage(row: pd.Series, lang: str) -> pd.DataFrame:
+    """What the grid covers: villages, communities, enterprises, schools and street shops."""
+    return _sourced(pd.DataFrame(_column_rows(row, list(GRID_COVERAGE), lang)), list(GRID_COVERAGE))
+
+
+def grid_loads(row: pd.Series, lang: str) -> pd.DataFrame:
+    """Registered persons and households per sub-grid (the registry's two load indicators)."""
+    out = []
+    for indicator_id, numerator in (("persons_per_subgrid", "registered_persons"),
+                                    ("households_per_subgrid", "registered_households")):
+        indicator = INDICATORS_BY_ID[indicator_id]
+        out.append({"item": indicator.label(lang), "value": round(_ratio_of(row, numerator, "sub_grids"), 1),
+                    "unit": indicator.unit(lang), "formula": indicator.formula(lang)})
+    return _sourced(pd.DataFrame(out), ["registered_persons", "registered_households", "sub_grids"])
+
+
+SAFETY_COUNTS = (("governance", "key_persons"), ("governance", "mental_patients_managed"),
+                 ("governance", "dispute_groups"), ("grid", "belief_venues"), ("governance", "gang_crime_clues"))
+
+
+def safety_counts(row: pd.Series, provenance: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Key persons, persons with mental illness managed, dispute groups, belief venues and gang-crime clues,
+    each with the note on how the report writes it (``未发现`` is recorded as 0)."""
+    frame = pd.DataFrame(_column_rows(row, [c for _, c in SAFETY_COUNTS], lang))
+    frame["note"] = [_note_of(provenance, table_id, column_id) for table_id, column_id in SAFETY_COUNTS]
+    return _sourced(frame, [c for _, c in SAFETY_COUNTS])
+
+
+def _note_of(provenance: pd.DataFrame, table_id: str, column_id: str, row_key=None) -> str:
+    rows = provenance[(provenance["table_id"] == table_id) & (provenance["column_id"] == column_id)]
+    if row_key is not None:
+        rows = rows[rows["row_key"] == row_key]
+    notes = [n for n in rows["note"].dropna().unique() if str(n).strip()]
+    return "；".join(notes)
+
+
+def training_rates(training: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Each programme's rates against the 100% target: as stated in the report and as computed from counts
+    (where the counts exist). One row per programme and kind of rate; programmes with no rate are left out."""
+    target = INDICATORS_BY_ID["study_completion_rate"].target
+    out = []
+    for row in training.itertuples(index=False):
+        participation_key = "pages.series.exam_participation" if row.programme_kind == "exam" \
+            else "pages.series.study_participation"
+        rates = [(participation_key, row.participation_rate_stated, row.participants, row.required_persons)]
+        if row.programme_kind == "exam":
+            rates.append(("pages.series.exam_pass", row.pass_rate_stated, row.passed, row.participants))
+        for key, stated, numerator, denominator in rates:
+            computed = (float(numerator) / float(denominator) * 100
+                        if not pd.isna(numerator) and not pd.isna(denominator) and denominator > 0 else math.nan)
+            stated = float(stated) if not pd.isna(stated) else math.nan
+            if math.isnan(stated) and math.isnan(computed):
+                continue
+            out.append({"item": str(row.programme), "series": t(key, lang), "stated": stated,
+                        "computed": round(computed, 2) if not math.isnan(computed) else math.nan,
+                        "target": target, "unit": "%"})
+    columns = ["item", "series", "stated", "computed", "target", "unit"]
+    return _sourced(pd.DataFrame(out, columns=columns),
+                    ["participation_rate_stated", "pass_rate_stated", "participants", "required_persons", "passed"])
+
+
+def training_sessions(training: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Sessions held per programme (programmes whose sessions the report does not give are left out)."""
+    sessions = _column("sessions")
+    held = training.dropna(subset=["sessions"])
+    frame = pd.DataFrame({"item": held["programme"].astype(str).to_list(),
+                         "value": held["sessions"].astype("float64").to_list(),
+                         "unit": sessions.unit(lang)}, columns=["item", "value", "unit"])
+    return _sourced(frame, ["sessions"])
+
+
+def indicator_series(values: pd.DataFrame, ids: list[str], lang: str) -> pd.DataFrame:
+    """A region's indicators over the years, with the change from the previous year: one row per value."""
+    yoy = indicators.year_over_year(values)
+    out = []
+    for indicator_id in ids:
+        indicator = INDICATORS_BY_ID[indicator_id]
+        for year, value, change in zip(values["year"], values[indicator_id], yoy[indicator_id]):
+            if pd.isna(value):
+                continue
+            out.append({"group": indicator.label(lang), "year": int(year), "value": round(float(value), 4),
+                        "yoy": None if pd.isna(change) else round(float(change), 4), "unit": indicator.unit(lang)})
+    frame = pd.DataFrame(out, columns=["group", "year", "value", "yoy", "unit"])
+    return frame.sort_values(["group", "year"], kind="stable").reset_index(drop=True)
+
+
+def for_display(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A chart's frame as its table: known columns get headers in the reader's language."""
+    return frame.rename(columns={c: t(key, lang) for c, key in TABLE_HEADERS.items() if c in frame.columns})
+
+
+def alt_text(title: str, frame: pd.DataFrame, lang: str, limit: int = 12) -> str:
+    """A sentence for screen readers: the title and the numbers the chart draws."""
+    parts = []
+    for row in frame.head(limit).to_dict("records"):
+        label = " ".join(str(row[c]) for c in ("group", "item", "series", "year") if c in row and row[c] is not None)
+        value = row.get("value", row.get("stated"))
+        parts.append(f"{label} {format_number(value, 2 if isinstance(value, float) and value % 1 else 0, lang)}"
+                     f"{row.get('unit', '')}")
+    return f"{title}：{'；'.join(parts)}" if lang == "zh" else f"{title}: {'; '.join(parts)}"
+
+
+def source_line(provenance: pd.DataFrame, column_ids: list[str], lang: str) -> str:
+    """Where a chart's figures come from: the documents and sections of the columns it draws."""
+    rows = provenance[provenance["column_id"].isin(column_ids)].dropna(subset=["source"])
+    sections: dict[str, list[str]] = {}
+    for source, section in zip(rows["source"].astype(str), rows["section"]):
+        listed = sections.setdefault(source, [])
+        if isinstance(section, str) and section and section not in listed:
+            listed.append(section)
+    parts = [f"{source}（{'；'.join(listed)}）" if listed else source for source, listed in sections.items()]
+    return t("common.source", lang, source="；".join(parts) if parts else t("common.missing", lang))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The glossary ("indicators and sources"): every indicator, check and column, derived from the registry.
+
+
+def _indicator_columns(indicator: Indicator) -> list[str]:
+    """The stored columns an indicator reads, plus the column holding the report's own value of it."""
+    columns = [c for c in indicator.inputs if _has_column(c)]
+    if indicator.id == "study_sessions":
+        columns = ["sessions"]
+    if indicator.stated_column:
+        columns.append(indicator.stated_column)
+    return columns
+
+
+def _has_column(column_id: str) -> bool:
+    try:
+        _column(column_id)
+        return True
+    except KeyError:
+        return False
+
+
+def _origin(indicator: Indicator, rows: pd.DataFrame, lang: str) -> str:
+    """报告值 when the report writes the value itself, 计算值 when it is computed from reported figures."""
+    if rows.empty:
+        return t("common.missing", lang)
+    stated_only = rows["origin"].eq("stated").all()
+    is_figure = indicator.inputs == (indicator.id,)
+    rates_only = all(_column(c).kind == "rate" for c in rows["column_id"].unique())
+    return t("pages.stated" if stated_only and (is_figure or rates_only) else "pages.computed", lang)
+
+
+def glossary_indicators(table: pd.DataFrame | None, provenance: pd.DataFrame | None, lang: str) -> pd.DataFrame:
+    """One row per indicator: domain, name, value, unit, definition, formula in words, whether the report
+    states it or it is computed, source document, section, notes on how the report writes it, check status.
+
+    ``table`` is ``indicator_table`` of the region and year; ``provenance`` is ``storage.value_provenance``;
+    both None when the database holds no data yet."""
+    from lawstats.registry import domain_label
+
+    status = {"ok": "common.check_ok", "fail": "common.check_failed", "na": "common.check_na"}
+    if table is None:  # no data yet: the declarations alone
+        table = pd.DataFrame({"id": [i.id for i in INDICATORS], "formatted": t("common.missing", lang),
+                              "check_status": "na", "failed_checks": [[] for _ in INDICATORS]})
+    if provenance is None:
+        provenance = pd.DataFrame(columns=["column_id", "source", "section", "origin", "note"])
+    out = []
+    for row in table.itertuples(index=False):
+        indicator = INDICATORS_BY_ID[row.id]
+        rows = provenance[provenance["column_id"].isin(_indicator_columns(indicator))]
+        rows = rows.dropna(subset=["source"])
+        check = t(status[row.check_status], lang, checks="；".join(row.failed_checks))
+        if not any(indicator.id in c.indicators for c in CHECKS_BY_ID.values()):
+            check = t("pages.no_check", lang)
+        out.append({
+            t("pages.col.domain", lang): domain_label(indicator.domain, lang),
+            t("common.indicator", lang): indicator.label(lang),
+            t("common.value", lang): row.formatted,
+            t("common.unit", lang): indicator.unit(lang),
+            t("pages.col.definition", lang): indicator.definition(lang),
+            t("pages.col.formula", lang): indicator.formula(lang),
+            t("pages.col.origin", lang): _origin(indicator, rows, lang),
+            t("pages.col.source", lang): "；".join(dict.fromkeys(rows["source"].astype(str))),
+            t("pages.col.section", lang): "；".join(dict.fromkeys(rows["section"].dropna().astype(str))),
+            t("pages.col.note", lang): "；".join(dict.fromkeys(n for n in rows["note"].dropna().astype(str) if n)),
+            t("pages.col.check", lang): check,
+        })
+    return pd.DataFrame(out)
+
+
+def glossary_checks(checks: pd.DataFrame | None, year: int | None, lang: str) -> pd.DataFrame:
+    """Every consistency check of the registry with its result for the year: passes, fails or cannot be
+    checked (figures missing), and the indicators whose badge it drives."""
+    from lawstats.registry import CHECKS
+
+    if checks is None:
+        checks = pd.DataFrame(columns=["year", "check", "passed"])
+    this_year = checks[checks["year"] == year].set_index("check")["passed"]
+    out = []
+    for check in CHECKS:
+        passed = this_year.get(check.id, pd.NA)
+        key = "common.check_na" if pd.isna(passed) else ("common.check_ok" if passed else "pages.check_fail")
+        out.append({t("pages.col.check_rule", lang): check.label(lang), t("pages.col.check", lang): t(key, lang),
+                    t("pages.col.indicators", lang): "、".join(INDICATORS_BY_ID[i].label(lang)
+                                                             for i in check.indicators)})
+    return pd.DataFrame(out)
+
+
+def glossary_columns(lang: str) -> pd.DataFrame:
+    """Every column of every table as the registry declares it: names in both languages, unit, kind,
+    allowed range, the header aliases an upload may use, and the definition."""
+    from lawstats.registry import PROVENANCE_COLUMNS, ROW_COLUMNS
+
+    def describe(table_label: str, column) -> dict:
+        low, high = column.minimum, column.maximum
+        bounds = "" if low is None and high is None else (
+            f"≥ {low:g}" if high is None else f"{low:g} – {high:g}")
+        return {t("pages.col.table", lang): table_label, t("pages.col.column_zh", lang): column.zh,
+                t("pages.col.column_en", lang): column.en, t("common.unit", lang): column.unit(lang),
+                t("pages.col.kind", lang): t(f"pages.kind.{column.kind}", lang),
+                t("pages.col.range", lang): bounds, t("pages.col.aliases", lang): "、".join(column.aliases),
+                t("pages.col.definition", lang): column.definition(lang)}
+
+    out = [describe(t("pages.every_table", lang), c) for c in ROW_COLUMNS + PROVENANCE_COLUMNS]
+    for table in TABLES:
+        out += [describe(table.label(lang), c) for c in table.columns]
+    return pd.DataFrame(out)
+
+
+def children_figures(store: storage.Store, region_id: int, year: int, lang: str) -> pd.DataFrame:
+    """Registered persons of the region's villages and communities in a year (empty when the data holds none:
+    the 2024 report does not name the 19 villages)."""
+    children = storage.region_children(store, region_id)
+    columns = ["item", "value", "unit", "source"]
+    if children.empty:
+        return pd.DataFrame(columns=columns)
+    rows = storage.table_rows(store, storage.TABLES_BY_ID["population"], children["region_id"].tolist(), [year])
+    rows = rows.dropna(subset=["registered_persons"])
+    names = dict(zip(children["region_id"], children["name"]))
+    frame = pd.DataFrame({"item": rows["region_id"].map(names).astype(str).to_list(),
+                          "value": rows["registered_persons"].astype("float64").to_list(),
+                          "unit": _column("registered_persons").unit(lang), "source": rows["source"].to_list()},
+                         columns=columns)
+    return frame.sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def domain_indicator_ids(domain: str) -> list[str]:
+    """The ids of a domain's indicators, in registry order."""
+    return [i.id for i in INDICATORS if i.domain == domain]
+
+
+def notes_of(frame: pd.DataFrame, lang: str) -> list[str]:
+    """“item: note” for every row of a chart's frame whose figure the report words in a way worth saying."""
+    if "note" not in frame.columns:
+        return []
+    separator = "：" if lang == "zh" else ": "
+    return [f"{item}{separator}{note}" for item, note in zip(frame["item"], frame["note"]) if note]
+
+
+def minority_notes(row: pd.Series, lang: str) -> list[str]:
+    """The stated minority share checked against the computed one, and the ethnic groups as the report lists
+    them."""
+    notes = []
+    stated, computed = _number(row, "minority_share_stated"), _ratio_of(row, "minority_persons",
+                                                                        "registered_persons", 100)
+    if not math.isnan(stated) and not math.isnan(computed):
+        key = "pages.minority_check_ok" if abs(stated - computed) <= 0.01 + 1e-9 else "pages.minority_check_fail"
+        notes.append(t(key, lang, stated=format_number(stated, 2), computed=format_number(computed, 2),
+                       minority=format_number(_number(row, "minority_persons")),
+                       registered=format_number(_number(row, "registered_persons"))))
+    groups = row.get("ethnic_groups") if "ethnic_groups" in row.index else None
+    if groups is not None and not (isinstance(groups, float) and math.isnan(groups)) and len(groups):
+        notes.append(t("pages.ethnic_groups", lang, groups="、".join(str(g) for g in groups)))
+    return notes
+
+
+def grid_chain_notes(row: pd.Series, lang: str) -> list[str]:
+    """The average number of sub-grids per grid area, said in words under the chain."""
+    per_area = _ratio_of(row, "sub_grids", "grid_areas")
+    if math.isnan(per_area):
+        return []
+    return [t("pages.grid_chain_note", lang, per_area=format_number(per_area, 1))]
+
+
+def training_notes(rates: pd.DataFrame, lang: str) -> list[str]:
+    """Says when no rate could be computed from counts (the report gives the rates only)."""
+    if rates.empty:
+        return [t("pages.no_rates", lang)]
+    if rates["computed"].isna().all():
+        return [t("pages.training_no_counts", lang)]
+    return []

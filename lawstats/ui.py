@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from lawstats import seed, storage, summary
+from lawstats import charts, seed, storage, summary
 from lawstats.errors import LawstatsError
 from lawstats.i18n import DEFAULT_LANG, LANGS, t
 
@@ -39,11 +39,19 @@ class Context:
 
 
 def context() -> Context:
+    if "_lawstats_context" not in st.session_state:
+        # A deep link (/data) as the first request of a fresh server process runs the page file WITHOUT app.py:
+        # because a pages/ folder exists, Streamlit starts in its old pages-folder mode until some run calls
+        # st.navigation. Leave that mode and rerun through the frame. (Renaming pages/ would avoid this.)
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return st.session_state["_lawstats_context"]
 
 
 def show_error(error: LawstatsError, lang: str) -> None:
-    st.error(error.message(lang))
+    st.error(plain_markdown(error.message(lang)))  # messages carry file names, cells, URL values: plain text
     if error.details is not None and len(error.details):
         st.dataframe(error.details, hide_index=True)
 
@@ -92,41 +100,239 @@ def last_update(version: int):
 # The frame's selectors, bound to the URL so that a link reproduces the view.
 
 
+LANG_LABELS = {"zh": "中文", "en": "English"}
+
+
 def choose_language() -> str:
+    # A bound widget writes its formatted label to the URL (?lang=English). A link typed with the code
+    # (?lang=en) would be dropped as unknown: on the session's first run it sets the widget's value instead.
+    code = st.query_params.get("lang")
+    if code in LANG_LABELS and "lang" not in st.session_state:
+        st.session_state["lang"] = code
+    _keep_across_pages("lang", LANGS)
     lang = st.sidebar.segmented_control(
         t("app.language"), LANGS, default=DEFAULT_LANG, required=True, key="lang", bind="query-params",
-        format_func=lambda code: {"zh": "中文", "en": "English"}[code])
+        format_func=LANG_LABELS.get)
     return lang or DEFAULT_LANG
 
 
+def _keep_across_pages(key: str, options) -> None:
+    """Streamlit 1.67 resets a URL-bound widget to its default on a page switch when its value came from the
+    link (a value the user clicked survives). Writing the current value back before the widget is created
+    keeps the view of a shared link on every page. The default (first option) needs no help, and a value no
+    longer among the options is left to Streamlit."""
+    options = list(options)
+    if key in st.session_state and st.session_state[key] in options[1:]:
+        st.session_state[key] = st.session_state[key]
+
+
 def _validate_query_param(key: str, allowed: list[str], notice_key: str, lang: str) -> None:
-    """An unknown value in the URL falls back to the default, and the user is told."""
+    """An unknown value in the URL falls back to the default, and the user is told.
+
+    ``allowed`` are the options as the URL writes them: a bound selectbox puts its formatted label there
+    (the region's name, not its id). Streamlit itself drops an unknown value from the URL (deleting a
+    bound parameter from code would raise), so this only tells the user.
+    """
     value = st.query_params.get(key)
     if value is not None and value not in allowed:
-        st.toast(t(notice_key, lang, value=value), icon="⚠️")
-        st.session_state.setdefault("_lawstats_notices", []).append(t(notice_key, lang, value=value))
-        del st.query_params[key]
+        notice = plain_markdown(t(notice_key, lang, value=value))  # the value is whatever the link says
+        st.toast(notice, icon="⚠️")
+        st.session_state.setdefault("_lawstats_notices", []).append(notice)
+
+
+# -- Region and year: the hierarchy picker (province → city → county → township → village) and a search box.
+# Only the children of the chosen path are queried (cached per data version), never the whole region table:
+# a national database holds some 640,000 regions. The choice lives in the URL as ?region=<id>; a link may
+# also give a statistical code or a (unique) name, and an unknown one falls back to the default with a notice.
+
+REGION_STATE = "_lawstats_region"  # the chosen region id (session)
+REGION_URL_STATE = "_lawstats_region_url"  # what the frame last wrote to ?region=
+SEARCH_KEY = "_lawstats_region_search"
+FOUND_KEY = "_lawstats_region_found"
+PICK_KEY = "_lawstats_pick_{depth}"
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def default_region(version: int) -> int | None:
+    return summary.default_region(get_store())
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def region_info(version: int, region_id: int) -> dict | None:
+    return storage.region_info(get_store(), region_id)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def region_path(version: int, region_id: int) -> list[int]:
+    return [int(r) for r in storage.region_path(get_store(), region_id)["region_id"]]
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def region_children(version: int, parent_id: int) -> pd.DataFrame:
+    return storage.tree_children(get_store(), parent_id)[["region_id", "name", "level", "code", "n_children"]]
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def region_years(version: int, region_id: int) -> list[int]:
+    return storage.effective_years(get_store(), region_id)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def find_region(version: int, text: str) -> int | None:
+    return storage.find_region_id(get_store(), text)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def search_regions(version: int, text: str) -> pd.DataFrame:
+    return storage.search_regions(get_store(), text)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def rollup_status(version: int, region_id: int, year: int | None) -> pd.DataFrame:
+    return storage.rollup_status(get_store(), region_id, [year] if year is not None else None)
+
+
+def region_label(info: dict | None, lang: str) -> str:
+    """A region's name; the root is "all regions" in the reader's language."""
+    if info is None:
+        return ""
+    return t("app.all_regions", lang) if info["level"] == storage.ROOT_LEVEL else str(info["name"])
+
+
+def level_label(level: str, lang: str) -> str:
+    from lawstats.registry import LEVELS
+
+    for level_id, zh, en in LEVELS:
+        if level_id == level:
+            return zh if lang == "zh" else en
+    return t("app.all_regions", lang)
 
 
 def choose_region_and_year(lang: str) -> Context:
     version = data_version()
-    regions = regions_table(version)
-    with_data = regions_with_data(version)
-    region_ids = [int(r) for r in regions.loc[regions["region_id"].isin(with_data["region_id"]), "region_id"]]
-    if not region_ids:
+    default = default_region(version)
+    if default is None:
         return Context(lang, None, "", None, (), version)
-    names = dict(zip(regions["region_id"].astype(int), regions["name"]))
-    default_region = summary.default_region(get_store())
-    region_ids.sort(key=lambda r: (r != default_region, names[r]))
-    _validate_query_param("region", [str(r) for r in region_ids], "app.unknown_region", lang)
-    region_id = st.sidebar.selectbox(t("app.region", lang), region_ids, format_func=lambda r: names[r],
-                                     key="region", bind="query-params")
-    years = sorted(int(y) for y in with_data.loc[with_data["region_id"] == region_id, "year"])
+    region_id = _region_from_state_or_link(version, default, lang)
+    _region_search(version, lang)
+    _region_picker(version, region_id, lang)
+    years = region_years(version, region_id)
+    if not years:  # a region whose own and children's figures are all missing
+        _notice(t("app.region_no_figures", lang, name=region_label(region_info(version, region_id), lang)))
+        region_id = default
+        years = region_years(version, region_id)
+    _write_region_to_link(region_id, default)
+    info = region_info(version, region_id)
     year_options = sorted(years, reverse=True)
     _validate_query_param("year", [str(y) for y in year_options], "app.unknown_year", lang)
+    _keep_across_pages("year", year_options)
     year = st.sidebar.selectbox(t("app.year", lang), year_options, key="year", bind="query-params")
-    synthetic = bool(regions.loc[regions["region_id"] == region_id, "synthetic"].fillna(False).any())
-    return Context(lang, int(region_id), names[region_id], int(year), tuple(years), version, synthetic)
+    _rollup_notice(version, region_id, int(year), info, lang)
+    return Context(lang, int(region_id), region_label(info, lang), int(year), tuple(years), version,
+                   bool(info["synthetic"]))
+
+
+def _notice(text: str) -> None:
+    st.toast(text, icon="⚠️")
+    st.session_state.setdefault("_lawstats_notices", []).append(text)
+
+
+def _region_from_state_or_link(version: int, default: int, lang: str) -> int:
+    """The session's region; a link's ?region= (id, code or unique name) when it names another one."""
+    chosen = st.session_state.get(REGION_STATE)
+    value = st.query_params.get("region")
+    if value is not None and value != st.session_state.get(REGION_URL_STATE):
+        found = find_region(version, value)
+        if found is None:
+            _notice(plain_markdown(t("app.unknown_region", lang, value=value)))
+        else:
+            chosen = found
+    if chosen is None or region_info(version, chosen) is None:  # none yet, or undone since
+        chosen = default
+    st.session_state[REGION_STATE] = chosen
+    return chosen
+
+
+def _write_region_to_link(region_id: int, default: int) -> None:
+    """?region=<id>, left out for the default region (as bound widgets leave defaults out)."""
+    value = None if region_id == default else str(region_id)
+    if value is None:
+        if "region" in st.query_params:
+            del st.query_params["region"]
+    elif st.query_params.get("region") != value:
+        st.query_params["region"] = value
+    st.session_state[REGION_URL_STATE] = value
+
+
+def _picked(key: str, parent_id: int) -> None:
+    """A list of the picker changed: the region is the item chosen, or its parent for "all of it"."""
+    value = st.session_state.get(key)
+    st.session_state[REGION_STATE] = parent_id if value is None else int(value)
+
+
+def _region_picker(version: int, region_id: int, lang: str) -> None:
+    """One list per level along the chosen region's path, each holding the children of the level above."""
+    path = [storage.ROOT_ID] + region_path(version, region_id)
+    for depth, parent in enumerate(path):
+        children = region_children(version, parent)
+        if children.empty:
+            break
+        names = dict(zip(children["region_id"].astype(int), children["name"]))
+        chosen = path[depth + 1] if depth + 1 < len(path) else None
+        if parent == storage.ROOT_ID:
+            options = ([storage.ROOT_ID] if len(children) > 1 else []) + list(names)
+            chosen = storage.ROOT_ID if chosen is None else chosen
+            whole = t("app.all_regions", lang)
+        else:
+            options = [None] + list(names)
+            whole = t("app.region_whole", lang, name=names_of_path(version, parent, lang))
+        key = PICK_KEY.format(depth=depth)
+        st.session_state[key] = chosen if chosen in options else options[0]
+        label = level_label(children["level"].mode().iloc[0], lang)
+        st.sidebar.selectbox(label, options, key=key, on_change=_picked, args=(key, parent),
+                             format_func=lambda r, names=names, whole=whole: whole if r in (None, storage.ROOT_ID)
+                             else names[r])
+        if chosen in (None, storage.ROOT_ID):
+            break
+
+
+def names_of_path(version: int, region_id: int, lang: str) -> str:
+    return region_label(region_info(version, region_id), lang)
+
+
+def _found(parent_key: str) -> None:
+    value = st.session_state.get(FOUND_KEY)
+    if value is not None:
+        st.session_state[REGION_STATE] = int(value)
+        st.session_state[SEARCH_KEY] = ""
+        st.session_state[FOUND_KEY] = None
+
+
+def _region_search(version: int, lang: str) -> None:
+    """A search box: regions whose name contains the text or whose code starts with it."""
+    text = st.sidebar.text_input(t("app.region_search", lang), key=SEARCH_KEY,
+                                 placeholder=t("app.region_search_hint", lang))
+    if not text.strip():
+        return
+    found = search_regions(version, text.strip())
+    if found.empty:
+        st.sidebar.caption(plain_markdown(t("app.region_search_none", lang, text=text.strip())))
+        return
+    labels = {int(r.region_id): " · ".join(str(v) for v in (r.name, r.parent_name, r.code) if v is not None and v == v)
+              for r in found.itertuples(index=False)}
+    st.sidebar.selectbox(t("app.region_search_results", lang, count=len(labels)), list(labels), index=None,
+                         key=FOUND_KEY, format_func=labels.get, on_change=_found, args=(SEARCH_KEY,),
+                         placeholder=t("app.region_search_pick", lang))
+
+
+def _rollup_notice(version: int, region_id: int, year: int, info: dict, lang: str) -> None:
+    """Where the region's own figures and its children's complete sums differ, say so under the picker."""
+    if not info or not info["n_children"]:
+        return
+    status = rollup_status(version, region_id, year)
+    disagree = status[status["status"] == "disagree"]
+    if len(disagree):
+        st.sidebar.warning(t("rollup.disagree_notice", lang, count=len(disagree), year=year), icon="⚠️")
 
 
 def show_notices() -> None:
@@ -141,23 +347,49 @@ def show_notices() -> None:
 def kpi_cards(table: pd.DataFrame, lang: str, columns: int = 4) -> None:
     """KPI cards: value and unit, change from the previous year with a sparkline, the definition as tooltip,
     and a badge when a consistency check fails."""
-    cells = st.columns(columns)
-    for i, row in enumerate(table.itertuples(index=False)):
-        with cells[i % columns]:
-            delta = None
-            if row.yoy is not None and not pd.isna(row.yoy):
-                delta = summary.format_number(row.yoy, 2, lang)
-            help_text = f"{row.definition}\n\n{t('common.indicator', lang)}: {row.formula}"
-            label = row.label
-            if row.check_status == "fail":
-                label = f"{label} ⚠"
-                help_text += "\n\n" + t("common.check_failed", lang, checks="；".join(row.failed_checks))
-            direction = "normal" if row.higher_is_better is not False else "inverse"
-            if row.higher_is_better is None:
-                direction = "off"
-            st.metric(label, row.formatted, delta, delta_color=direction, help=help_text, border=True,
-                      chart_data=row.series if len(row.series) > 1 else None, chart_type="line",
-                      delta_description=t("common.yoy", lang) if delta else None)
+    st.html(_KPI_WRAP_STYLE)
+    rows = list(table.itertuples(index=False))
+    for start in range(0, len(rows), columns):  # row by row, so that the cards of a row share one height
+        cells = st.columns(columns)
+        for cell, row in zip(cells, rows[start:start + columns]):
+            with cell:
+                _kpi_card(row, lang)
+
+
+def _kpi_card(row, lang: str) -> None:
+    """One card: value and unit, change with sparkline, definition as tooltip, ⚠ on a failing check."""
+    delta = None
+    if row.yoy is not None and not pd.isna(row.yoy):
+        delta = summary.format_number(row.yoy, 2, lang)
+    help_text = f"{row.definition}\n\n{t('common.indicator', lang)}: {row.formula}"
+    label = row.label
+    if row.check_status == "fail":
+        label = f"{label} ⚠"
+        help_text += "\n\n" + t("common.check_failed", lang, checks="；".join(row.failed_checks))
+    direction = "normal" if row.higher_is_better is not False else "inverse"
+    if row.higher_is_better is None:
+        direction = "off"
+    st.metric(label, _kpi_value(row), delta, delta_color=direction, help=help_text, border=True,
+              chart_data=row.series if len(row.series) > 1 else None, chart_type="line",
+              delta_description=t("common.yoy", lang) if delta else None, height="stretch")
+
+
+# Long labels and units (English ones especially) wrap onto a second line instead of ending in “…”.
+_KPI_WRAP_STYLE = """<style>
+[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricValue"] p { line-height: 1.15; }
+[data-testid="stMetricValue"] span { display: inline-block; line-height: 1.3; }
+</style>"""
+
+
+def _kpi_value(row) -> str:
+    """The value with its unit in small type, so that long units (人/网格, persons/sub-grid) fit a card at
+    1440 px instead of being cut to “242.5 人/…”."""
+    suffix = f" {row.unit}"
+    if row.unit and row.unit != "%" and row.formatted.endswith(suffix):
+        return f"{row.formatted[:-len(suffix)]} :small[{row.unit}]"
+    return row.formatted
 
 
 def data_footer(ctx: Context) -> None:
@@ -168,3 +400,334 @@ def data_footer(ctx: Context) -> None:
     if ctx.region_id is not None and ctx.year is not None:
         lines.append(t("common.source", ctx.lang, source="；".join(sources(ctx.version, ctx.region_id, ctx.year))))
     st.caption("  \n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chart pages: every chart goes through ``chart`` (toolbar PNG, SVG button, its numbers one click away,
+# its source); domain pages end with ``trend_section``.
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def provenance(version: int, region_id: int, year: int) -> pd.DataFrame:
+    return storage.value_provenance(get_store(), region_id, year)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def children_figures(version: int, region_id: int, year: int, lang: str) -> pd.DataFrame:
+    return summary.children_figures(get_store(), region_id, year, lang)
+
+
+def figures(ctx: Context) -> pd.Series:
+    """The stored figures of the page's region and year (one row of ``storage.indicator_inputs``)."""
+    inputs, _, _ = region_values(ctx.version, ctx.region_id)
+    return summary.figures_of(inputs, ctx.year)
+
+
+def training_programmes(ctx: Context) -> pd.DataFrame:
+    return table_rows(ctx.version, "training", (ctx.region_id,), (ctx.year,))
+
+
+def source_of(ctx: Context, column_ids: list[str]) -> str:
+    return summary.source_line(provenance(ctx.version, ctx.region_id, ctx.year), column_ids, ctx.lang)
+
+
+def domain_kpis(ctx: Context, domain: str, columns: int = 4) -> None:
+    """The KPI cards of one domain's indicators."""
+    table = indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang)
+    kpi_cards(table[table["domain"] == domain], ctx.lang, columns)
+
+
+def data_table(frame: pd.DataFrame, lang: str) -> None:
+    """A chart's numbers as a table: headers in the reader's language, numbers with thousands separators."""
+    shown = summary.for_display(frame, lang)
+    numeric = {c: st.column_config.NumberColumn(format="localized") for c in shown.columns
+               if pd.api.types.is_numeric_dtype(shown[c]) and c != t("common.year", lang)}
+    st.dataframe(shown, hide_index=True, column_config=numeric, width="stretch")
+
+
+def chart(fig, data: pd.DataFrame, file_name: str, ctx: Context, source: str, notes: list[str] = ()) -> None:
+    """One chart: the figure (PNG at scale 2 from its toolbar, named ``file_name``), an SVG download drawn
+    on the server only when asked for, the table of its numbers one click away, and where they come from."""
+    title = fig.layout.title.text or file_name
+    st.plotly_chart(fig, theme=None, config=charts.image_config(file_name), key=f"chart_{file_name}",
+                    alt=summary.alt_text(title, data, ctx.lang))
+    table_column, svg_column = st.columns([4, 1], vertical_alignment="top")
+    with table_column.expander(t("common.show_table", ctx.lang), icon=":material/table:"):
+        data_table(data, ctx.lang)
+    if charts.svg_available():
+        svg_column.download_button("SVG", data=lambda: charts.to_svg(fig), file_name=f"{file_name}.svg",
+                                   mime="image/svg+xml", on_click="ignore", key=f"svg_{file_name}",
+                                   icon=":material/download:", help=t("pages.svg_help", ctx.lang),
+                                   type="tertiary")
+    st.caption("  \n".join([source, *[n for n in notes if n]]))
+
+
+def chart_file_name(ctx: Context, fig) -> str:
+    """region_chart-title_year: what a downloaded image is called."""
+    return charts.safe_file_name(ctx.region_name, fig.layout.title.text, ctx.year)
+
+
+def show_chart(ctx: Context, fig, data: pd.DataFrame, notes: list[str] = ()) -> None:
+    """``chart`` with the file name and the source line derived from the page's region and year and the
+    stored columns the data was made from."""
+    chart(fig, data, chart_file_name(ctx, fig), ctx, source_of(ctx, data.attrs.get("columns", [])), notes)
+
+
+def trend_section(ctx: Context, indicator_ids: list[str]) -> None:
+    """The region's indicators over the years, with the change from the year before. With one year of data
+    it says so, and how to add more, instead of drawing a one-point line."""
+    st.subheader(t("pages.section.trend", ctx.lang))
+    _, values, _ = region_values(ctx.version, ctx.region_id)
+    frame = summary.indicator_series(values, indicator_ids, ctx.lang)
+    years = sorted(frame["year"].unique())
+    if len(years) < 2:
+        st.info(t("common.one_year_only", ctx.lang, year=years[0] if years else ctx.year), icon=":material/info:")
+        return
+    fig = charts.trend_lines(frame, ctx.lang)
+    file_name = charts.safe_file_name(ctx.region_name, fig.layout.title.text, f"{years[0]}-{years[-1]}")
+    sources_text = "；".join(dict.fromkeys(s for y in years for s in sources(ctx.version, ctx.region_id, int(y))))
+    chart(fig, frame, file_name, ctx, t("common.source", ctx.lang, source=sources_text))
+
+
+def villages_section(ctx: Context) -> None:
+    """The villages and communities of the region, compared; or a plain notice that the data has none."""
+    st.subheader(t("pages.section.villages", ctx.lang))
+    frame = children_figures(ctx.version, ctx.region_id, ctx.year, ctx.lang)
+    if frame.empty:
+        st.info(t("common.no_children", ctx.lang, region=ctx.region_name), icon=":material/info:")
+        return
+    fig = charts.children_bars(frame, ctx.lang)
+    chart(fig, frame, chart_file_name(ctx, fig), ctx,
+          t("common.source", ctx.lang, source="；".join(dict.fromkeys(frame["source"].dropna()))))
+
+
+def text_table(frame: pd.DataFrame) -> None:
+    """A table of words (the glossary's), as wide as the page."""
+    st.dataframe(frame, hide_index=True, width="stretch", height="content")
+
+
+def _markdown_text(text) -> str:
+    """Text from the data shown in markdown as it is written (no emphasis, links or HTML from it)."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|~$" else ch for ch in str(text))
+
+
+def source_panel(indicators: pd.DataFrame, ctx: Context) -> None:
+    """One indicator at a time, every fact about it on one card (like the sources panel of a chart on
+    Our World in Data): pick it, read what it is, how it is computed, its value, source and checks."""
+    name_column = t("common.indicator", ctx.lang)
+    chosen = st.selectbox(t("pages.pick_indicator", ctx.lang), list(indicators[name_column]), key="glossary_pick")
+    record = indicators[indicators[name_column] == chosen].iloc[0]
+    separator = "：" if ctx.lang == "zh" else ": "
+    lines = [f"**{_markdown_text(column)}**{separator}{_markdown_text(text)}" for column, text in record.items()
+             if column != name_column and isinstance(text, str) and text]
+    with st.container(border=True):
+        st.markdown(f"#### {_markdown_text(chosen)}")
+        st.markdown("  \n".join(lines))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plain text and analysts' logins (the rules live in lawstats.auth; this is only their widgets)
+
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>:/$~=&\"'^")
+_WORD_JOINER = "\u2060"  # invisible; the one way found to keep Streamlit from drawing :streamlit: as its logo
+
+
+def plain_markdown(text) -> str:
+    """Text from users or files placed in a markdown element (st.error, st.warning, st.caption...): every
+    markdown, HTML and Streamlit-directive character is backslash-escaped, and line breaks kept, so that
+    ``<script>``, ``**x**``, ``![](url)``, ``:red[x]``, ``:material/home:`` and ``$x$`` show exactly as typed
+    (checked in Chromium by tests/test_escaping.py)."""
+    text = str(text).replace(":streamlit:", ":" + _WORD_JOINER + "streamlit:")
+    escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+SESSION_KEY = "_lawstats_analyst"
+
+
+def _users_file_from_secrets() -> str | None:
+    """``[lawstats] users_file = "..."`` in .streamlit/secrets.toml, if there is such a file."""
+    if not st.secrets.load_if_toml_exists():
+        return None
+    section = st.secrets.get("lawstats", {})
+    return section.get("users_file") if hasattr(section, "get") else None
+
+
+def user_store() -> "auth.UserStore":
+    """The analysts' accounts ($LAWSTATS_USERS, secrets or ~/.config/lawstats/users.toml). Cheap to build:
+    the files are read at every check, so an account added by the CLI counts at once."""
+    from lawstats import auth
+
+    return auth.UserStore(auth.users_path(secrets_value=_users_file_from_secrets()))
+
+
+def current_analyst(lang: str):
+    """The logged-in analyst's session (its idle clock restarted), or None; says so when it has expired."""
+    session = st.session_state.get(SESSION_KEY)
+    if session is None:
+        return None
+    try:
+        session = user_store().check(session)
+    except LawstatsError as error:
+        del st.session_state[SESSION_KEY]
+        show_error(error, lang)
+        return None
+    st.session_state[SESSION_KEY] = session
+    return session
+
+
+def login_form(lang: str) -> None:
+    """User name and password; a right pair stores the session and reruns the page."""
+    with st.form("lawstats_login"):
+        name = st.text_input(t("data.user_name", lang), autocomplete="username")
+        password = st.text_input(t("data.password", lang), type="password", autocomplete="current-password")
+        submitted = st.form_submit_button(t("data.log_in", lang), type="primary")
+    if submitted:
+        try:
+            st.session_state[SESSION_KEY] = user_store().login(name, password)
+        except LawstatsError as error:
+            show_error(error, lang)
+            return
+        st.rerun()
+
+
+def analyst_panel(lang: str):
+    """Who is here: the logged-in analyst (with a log-out button), else the login form, else (a fresh
+    install, no account yet) the exact command that creates the first analyst. Returns the session or None."""
+    import shlex
+
+    try:
+        users = user_store()
+        session = current_analyst(lang)
+        has_users = session is not None or users.has_users()
+    except LawstatsError as error:  # users file inside the repository, or unreadable
+        show_error(error, lang)
+        return None
+    if session is not None:
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.markdown(plain_markdown(t("data.logged_in", lang, name=session.user_name)))
+        if right.button(t("data.log_out", lang), key="lawstats_log_out"):
+            log_out()
+            st.rerun()
+        return session
+    if not has_users:
+        st.info(t("data.no_analysts", lang))
+        st.code(f"python -m lawstats adduser {t('data.user_name', lang) if lang == 'zh' else 'NAME'} "
+                f"--users {shlex.quote(str(users.path))}", language="bash")
+        st.caption(plain_markdown(t("data.users_file", lang, path=users.path)))
+        return None
+    st.caption(t("data.login_needed", lang) + " " + t("data.login_rules", lang))
+    login_form(lang)
+    return None
+
+
+def log_out() -> None:
+    st.session_state.pop(SESSION_KEY, None)
+
+
+def parquet_zip(store: storage.Store) -> bytes:
+    """``exchange.export_parquet`` (one file per table, into a folder) as one zip for a download button."""
+    import io
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from lawstats import exchange
+
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as folder, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in exchange.export_parquet(store, folder):
+            archive.write(path, arcname=Path(path).name)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Presentation mode (会议展示, pages/present.py). ``?present=1`` asks for it; the frame reads it before it draws
+# anything, to collapse the sidebar and hide the page menu.
+
+PRESENT_PARAM = "present"
+PRESENT_PAGE = "present"  # the url path of the presentation page
+
+
+def presenting() -> bool:
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def start_presenting() -> None:
+    st.query_params[PRESENT_PARAM] = "1"
+
+
+def stop_presenting() -> None:
+    st.query_params.pop(PRESENT_PARAM, None)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def slide_deck(version: int, region_id: int, year: int, lang: str):
+    """Every slide the data allows for the region and year (``lawstats.slides.Deck``)."""
+    from lawstats import slides
+
+    return slides.build(get_store(), region_id, year, lang)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The compare page's loaders and widgets (issue 5): cached per data version; every result is bounded
+# (compare.MAX_REGIONS regions reach pandas, charts get compare.MAX_MARKS marks at most).
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def descendant_counts(version: int, scope_id: int) -> dict[str, int]:
+    return storage.descendant_counts(get_store(), scope_id)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def compare_values(version: int, scope_id: int, level: str, year: int) -> pd.DataFrame:
+    """Every indicator of the regions of ``level`` under the scope, in one year."""
+    from lawstats import compare
+
+    inputs = storage.compare_inputs(get_store(), scope_id, level, [year], limit=compare.MAX_REGIONS)
+    return compare.indicator_values(inputs)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def series_values(version: int, region_ids: tuple[int, ...]) -> pd.DataFrame:
+    """Every indicator of a few regions over all their years (for the region × year heatmap)."""
+    from lawstats import compare
+
+    store = get_store()
+    inputs = storage.effective_inputs(store, list(region_ids))
+    names = storage.region_names(store, list(region_ids))
+    return compare.indicator_values(inputs.merge(names[["region_id", "name", "code", "parent_name"]],
+                                                 on="region_id", how="left"))
+
+
+def rollup_section(ctx: Context) -> None:
+    """The chosen region's reported figures beside the sums of its subdivisions, with the disagreements
+    flagged (both values kept, neither preferred silently)."""
+    info = region_info(ctx.version, ctx.region_id)
+    st.subheader(t("compare.section.rollup", ctx.lang))
+    st.caption(t("rollup.rule", ctx.lang))
+    status = rollup_status(ctx.version, ctx.region_id, ctx.year)
+    if not info or not info["n_children"] or status.empty:
+        st.info(t("rollup.none", ctx.lang, region=ctx.region_name, year=ctx.year), icon=":material/info:")
+        return
+    st.dataframe(summary_rollup_table(status, ctx.lang), hide_index=True, width="stretch",
+                 column_config={t("rollup.col.own", ctx.lang): st.column_config.NumberColumn(format="localized"),
+                                t("rollup.col.sum", ctx.lang): st.column_config.NumberColumn(format="localized")})
+
+
+def summary_rollup_table(status: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The rollup check as the reader sees it: disagreements first, labels in the reader's language."""
+    from lawstats.registry import TABLES_BY_ID
+
+    order = {"disagree": 0, "own_only": 1, "incomplete": 2, "rolled_up": 3, "agree": 4}
+    frame = status.assign(order=status["status"].map(order)).sort_values(["order", "table_id", "column_id"])
+    return pd.DataFrame({
+        t("rollup.col.table", lang): [TABLES_BY_ID[i].label(lang) for i in frame["table_id"]],
+        t("rollup.col.column", lang): [TABLES_BY_ID[ti].column(ci).label(lang)
+                                       for ti, ci in zip(frame["table_id"], frame["column_id"])],
+        t("rollup.col.own", lang): frame["own"].to_numpy(),
+        t("rollup.col.sum", lang): frame["children_sum"].to_numpy(),
+        t("rollup.col.children", lang): [f"{int(a):,} / {int(b):,}" for a, b in
+                                         zip(frame["children_with_value"], frame["n_children"])],
+        t("rollup.col.status", lang): [t(f"rollup.status.{s}", lang) for s in frame["status"]],
+    })

@@ -1,9 +1,34 @@
-"""Placeholder until its charts are built."""
+"""指标说明 Indicators and sources: every indicator with its definition, formula, unit, value, source document,
+section and consistency status; every check; every column of every table. All of it derived from the registry."""
 
 import streamlit as st
 
-from lawstats import ui
+from lawstats import summary, ui
+from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(ctx.region_name)
+st.title(t("page.glossary", ctx.lang))
+has_data = ctx.region_id is not None
+st.caption(t("pages.glossary_intro", ctx.lang, region=ctx.region_name, year=ctx.year) if has_data
+           else t("app.no_data", ctx.lang))
+
+# 1. Every indicator: what it is, how it is computed, its value here, where it comes from, its checks
+table = ui.indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang) if has_data else None
+provenance = ui.provenance(ctx.version, ctx.region_id, ctx.year) if has_data else None
+indicators = summary.glossary_indicators(table, provenance, ctx.lang)
+tab_indicators, tab_checks, tab_columns = st.tabs(
+    [t("pages.tab.indicators", ctx.lang), t("pages.tab.checks", ctx.lang), t("pages.tab.columns", ctx.lang)])
+with tab_indicators:
+    ui.source_panel(indicators, ctx)
+    ui.text_table(indicators)
+
+# 2. Every consistency check, with its result for the region and year
+with tab_checks:
+    _, _, checks = ui.region_values(ctx.version, ctx.region_id) if has_data else (None, None, None)
+    ui.text_table(summary.glossary_checks(checks, ctx.year, ctx.lang))
+
+# 3. Every column of every table (what an upload may contain)
+with tab_columns:
+    ui.text_table(summary.glossary_columns(ctx.lang))
+
 ui.data_footer(ctx)

@@ -1,9 +1,23 @@
-"""Placeholder until its charts are built."""
+"""平安治理 Safety and disputes: key persons (and per 10,000 people), persons with mental illness managed,
+dispute-resolution groups, folk belief venues and gang-crime clues, with how the report words each."""
 
 import streamlit as st
 
-from lawstats import ui
+from lawstats import charts, summary, ui
+from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(ctx.region_name)
+st.title(f"{t('page.governance', ctx.lang)} · {ctx.region_name} · {ctx.year}")
+
+# 1. KPI cards of the safety indicators
+ui.domain_kpis(ctx, "governance", columns=3)
+
+# 2. The counts, each with the report's wording (“未发现” is recorded as 0)
+figures = ui.figures(ctx)
+provenance = ui.provenance(ctx.version, ctx.region_id, ctx.year)
+data = summary.safety_counts(figures, provenance, ctx.lang)
+ui.show_chart(ctx, charts.safety_counts(data, ctx.lang), data, notes=summary.notes_of(data, ctx.lang))
+
+# 3. Over the years
+ui.trend_section(ctx, summary.domain_indicator_ids("governance"))
 ui.data_footer(ctx)

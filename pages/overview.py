@@ -1,16 +1,35 @@
-"""总览 Overview: the headline indicators of the chosen region and year, with their sources."""
+"""总览 Overview: the headline indicators of the chosen region and year, the headline charts, and their sources."""
 
 import streamlit as st
 
-from lawstats import ui
+from lawstats import charts, summary, ui
 from lawstats.i18n import t
 
 ctx = ui.context()
 st.title(f"{ctx.region_name} · {ctx.year}")
 
-# 1. Headline KPI cards
+# 1. Headline KPI cards (value, unit, YoY and sparkline, definition as tooltip, ⚠ on a failing check)
 table = ui.indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang)
 ui.kpi_cards(table[table["headline"]], ctx.lang)
 
-# 2. Sources
+# 2. Headline charts: population and land, grid and training
+figures = ui.figures(ctx)
+left, right = st.columns(2, gap="large")
+with left:
+    data = summary.population_structure(figures, ctx.lang)
+    ui.show_chart(ctx, charts.population_structure(data, ctx.lang, height=380), data)
+with right:
+    data = summary.land_areas(figures, ctx.lang)
+    ui.show_chart(ctx, charts.land_composition(data, ctx.lang, height=380), data)
+left, right = st.columns(2, gap="large")
+with left:
+    data = summary.grid_coverage(figures, ctx.lang)
+    ui.show_chart(ctx, charts.grid_coverage(data, ctx.lang, height=380), data)
+with right:
+    data = summary.training_rates(ui.training_programmes(ctx), ctx.lang)
+    ui.show_chart(ctx, charts.training_rates(data, ctx.lang, height=380), data)
+
+# 3. Data as of, and the sources
+st.divider()
+st.caption(t("pages.overview_more", ctx.lang))
 ui.data_footer(ctx)

@@ -1,9 +1,29 @@
-"""Placeholder until its charts are built."""
+"""学法培训 Legal training: each programme's rates against the 100% target (as reported, and as computed from
+counts where the report gives them), and the sessions held."""
 
 import streamlit as st
 
-from lawstats import ui
+from lawstats import charts, summary, ui
+from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(ctx.region_name)
+st.title(f"{t('page.training', ctx.lang)} · {ctx.region_name} · {ctx.year}")
+
+# 1. KPI cards of the training indicators
+ui.domain_kpis(ctx, "training")
+
+# 2. Rates by programme against the target, stated vs computed
+programmes = ui.training_programmes(ctx)
+rates = summary.training_rates(programmes, ctx.lang)
+ui.show_chart(ctx, charts.training_rates(rates, ctx.lang), rates, notes=summary.training_notes(rates, ctx.lang))
+
+# 3. Sessions held
+sessions = summary.training_sessions(programmes, ctx.lang)
+if sessions.empty:
+    st.info(t("pages.no_sessions", ctx.lang))
+else:
+    ui.show_chart(ctx, charts.training_sessions(sessions, ctx.lang), sessions)
+
+# 4. Over the years
+ui.trend_section(ctx, summary.domain_indicator_ids("training"))
 ui.data_footer(ctx)

@@ -92,9 +92,16 @@ def chromium_page(width: int = 1440, height: int = 900):
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished its run: the app is mounted and no status widget is shown."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelector('[data-testid=\"stMain\"]')", timeout=timeout_ms)
-    page.wait_for_timeout(300)  # let the last delta paint
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                           timeout=timeout_ms)
+    # Connected, a run has put something in the main area, and no run is going on. (Before its first run
+    # the app shows an empty page and a file-based page list, and says "notRunning": not enough alone.)
+    page.wait_for_function(APP_IDLE_WITH_CONTENT, timeout=timeout_ms)
+    page.wait_for_timeout(300)  # let the last delta paint, and a rerun it triggers begin
+    page.wait_for_function(APP_IDLE_WITH_CONTENT, timeout=timeout_ms)
+
+
+APP_IDLE_WITH_CONTENT = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app && app.dataset.testConnectionState === "CONNECTED" && app.dataset.testScriptState === "notRunning"
+        && !document.querySelector('[data-testid="stStatusWidget"]')
+        && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]') !== null;
+}"""

@@ -11,6 +11,30 @@ from lawstats import seed, storage
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _never_the_real_database(tmp_path, monkeypatch):
+    """Guard: no test may touch ``data/lawstats.duckdb``. Every test starts with ``LAWSTATS_DB`` on a file of its
+    own (a test or fixture may point it elsewhere with ``monkeypatch.setenv``); subprocesses inherit it.
+
+    AppTest runs the app in this process, so Streamlit's caches (the store in ``st.cache_resource``, the loaders
+    in ``st.cache_data``, keyed on the data version only) would carry one test's database into the next: clear them.
+    """
+    monkeypatch.setenv("LAWSTATS_DB", str(tmp_path / "lawstats-default.duckdb"))
+    _clear_streamlit_caches()
+    yield
+    _clear_streamlit_caches()
+
+
+def _clear_streamlit_caches() -> None:
+    import sys
+
+    if "streamlit" in sys.modules:  # only tests that ran the app have filled them
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+
 @pytest.fixture
 def fresh_store(tmp_path) -> storage.Store:
     """A temporary DuckDB file holding the default data (one seed batch)."""
@@ -52,3 +76,51 @@ def browser_page():
 
     with chromium_page() as page:
         yield page
+
+
+# ---------------------------------------------------------------------------------------------------------
+# AppTest helpers: the app as the frame runs it (app.py), on any page of the navigation list.
+
+APP_TIMEOUT = 60  # seconds per run: the first run seeds the database
+
+
+def run_page(page, lang: str = "zh", query: dict[str, str] | None = None):
+    """Run ``app.py`` (on the db ``LAWSTATS_DB`` names) and switch to ``page`` (a ``navigation.PageSpec`` or
+    its url path). ``lang`` goes in the URL as people type it (``?lang=en``). Returns the AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    from lawstats.navigation import PAGES
+
+    spec = page if not isinstance(page, str) else next(p for p in PAGES if p.url_path == page)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=APP_TIMEOUT)
+    for key, value in {**({"lang": lang} if lang != "zh" else {}), **(query or {})}.items():
+        at.query_params[key] = value
+    at.run()
+    if not spec.default and not at.exception:
+        # the frame must run first: it declares the pages (st.navigation) and sets the page context
+        at.switch_page(spec.path)
+        at.run()
+    return at
+
+
+def page_text(at) -> str:
+    """Every text the run put on the page (titles, markdown, metrics, alerts, table cells), one per line."""
+    import pandas as pd
+
+    parts: list[str] = []
+
+    def visit(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            visit(child)
+        for attribute in ("label", "value", "body"):
+            try:
+                value = getattr(node, attribute, None)
+            except Exception:  # some widgets have no value outside a session; their label is enough
+                continue
+            if isinstance(value, pd.DataFrame):
+                parts.append(value.to_csv(index=False))
+            elif isinstance(value, str):
+                parts.append(value)
+
+    visit(at._tree)
+    return "\n".join(parts)

@@ -1,0 +1,31 @@
+"""lawstats, the frame: page config, language, the region and year every page shows, and the page list."""
+
+import streamlit as st
+
+from lawstats import ui
+from lawstats.errors import LawstatsError
+from lawstats.i18n import t
+from lawstats.navigation import PAGES
+
+
+
+lang = ui.choose_language()
+try:
+    context = ui.choose_region_and_year(lang)
+except LawstatsError as error:  # a locked or unreadable database: say which file and what to do
+    ui.show_error(error, lang)
+    st.stop()
+st.session_state["_lawstats_context"] = context
+
+if context.synthetic:
+    st.sidebar.warning(t("app.synthetic_badge", lang))
+
+pages = [st.Page(p.path, title=t(p.title_key, lang), icon=p.icon, url_path=p.url_path, default=p.default)
+         for p in PAGES]
+page = st.navigation(pages)
+st.sidebar.caption(t("app.title", lang))
+ui.show_notices()
+if context.region_id is None and page.url_path not in ("data", "glossary"):
+    st.info(t("app.no_data", lang))
+    st.stop()
+page.run()

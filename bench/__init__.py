@@ -1,0 +1,1 @@
+"""Benchmarks of lawstats (``python -m lawstats bench``); results are kept beside the scripts."""

@@ -1,0 +1,132 @@
+"""对比分析 Compare: the chosen region among its peers (or the subdivisions of any region on its path), for any
+indicator and year: ranking, rank and percentile, distribution, region × year heatmap, two indicators against
+each other, the numbers (downloadable), and the check of its reported figures against its subdivisions' sums."""
+
+import streamlit as st
+
+from lawstats import charts, compare, exchange, storage, ui
+from lawstats.i18n import t
+from lawstats.registry import INDICATORS, INDICATORS_BY_ID
+
+ctx = ui.context()
+lang = ctx.lang
+st.title(f"{t('page.compare', lang)} · {ctx.region_name} · {ctx.year}")
+
+# 1. What to compare: a scope on the chosen region's path, a level under it, the indicators
+path = ui.region_path(ctx.version, ctx.region_id)
+info = ui.region_info(ctx.version, ctx.region_id)
+default_scope, default_level = compare.default_scope(path, info["level"])
+scopes = [storage.ROOT_ID] + path
+names = {r: ui.names_of_path(ctx.version, r, lang) for r in scopes}
+left, middle, right, last = st.columns([3, 2, 3, 2])
+scope = left.selectbox(t("compare.scope", lang), scopes, index=scopes.index(default_scope), key="cmp_scope",
+                       format_func=names.get)
+counts = ui.descendant_counts(ctx.version, scope)
+levels = compare.comparable_levels(counts)
+too_many = {lv: n for lv, n in counts.items() if n > compare.MAX_REGIONS}
+if not levels:
+    st.info(t("compare.nothing", lang, scope=names[scope]), icon=":material/info:")
+    ui.rollup_section(ctx)
+    st.stop()
+if st.session_state.get("cmp_level") not in levels:
+    st.session_state["cmp_level"] = default_level if default_level in levels else levels[0]
+level = middle.selectbox(t("compare.level", lang), levels, key="cmp_level", format_func=lambda lv: t(
+    "compare.level_count", lang, level=ui.level_label(lv, lang), count=counts[lv]))
+for lv, n in too_many.items():
+    st.caption(t("compare.too_many", lang, level=ui.level_label(lv, lang), count=n, limit=compare.MAX_REGIONS))
+indicator_ids = [i.id for i in INDICATORS]
+indicator_id = right.selectbox(t("compare.indicator", lang), indicator_ids, key="cmp_indicator",
+                               format_func=lambda i: INDICATORS_BY_ID[i].label(lang))
+top_n = last.number_input(t("compare.top_n", lang), min_value=3, max_value=50, value=10, step=1, key="cmp_n")
+indicator = INDICATORS_BY_ID[indicator_id]
+
+# 2. The figures of every compared region that year, ranked in the indicator's direction
+values = ui.compare_values(ctx.version, scope, level, ctx.year)
+ranking = compare.ranked(values, indicator_id, ctx.year)
+if ranking.empty:
+    st.info(t("compare.no_values", lang, year=ctx.year, indicator=indicator.label(lang)), icon=":material/info:")
+    ui.rollup_section(ctx)
+    st.stop()
+highlight = ctx.region_id if (values["region_id"] == ctx.region_id).any() else None
+where = compare.position(ranking, ctx.region_id)
+
+# 3. The chosen region's rank and percentile
+a, b, c, d = st.columns(4)
+if where is not None:
+    a.metric(t("compare.rank", lang, region=ctx.region_name), t("compare.rank_value", lang, **where),
+             help=t("compare.rank_help", lang), border=True)
+    b.metric(t("compare.percentile", lang), t("compare.percentile_value", lang, share=where["percentile"]),
+             border=True)
+    c.metric(t("compare.value_of", lang, region=ctx.region_name),
+             charts.with_unit(round(where["value"], indicator.decimals), indicator.unit(lang)), border=True)
+elif highlight is not None:
+    st.caption(t("compare.no_value_selected", lang, region=ctx.region_name, year=ctx.year))
+elif ctx.region_id != storage.ROOT_ID:
+    st.caption(t("compare.not_in_set", lang, region=ctx.region_name))
+d.metric(t("compare.median", lang), charts.with_unit(round(float(ranking["value"].median()), indicator.decimals),
+                                                     indicator.unit(lang)), border=True)
+
+# 4. Ranking: top and bottom N, the chosen region wherever it ranks, the rest summarised
+st.subheader(t("compare.section.ranking", lang))
+rows = compare.top_and_bottom(ranking, int(top_n), highlight)
+title = t("compare.chart.ranking", lang, indicator=indicator.label(lang), year=ctx.year)
+fig = charts.ranking_bars(rows, indicator, title, lang, lambda n: t("compare.others", lang, count=n))
+table = compare.ranking_table(ranking, indicator.decimals)
+headers = {k: t(f"compare.col.{k}", lang) for k in ("rank", "code", "value", "percentile")} | {
+    "name": t("compare.col.region", lang), "parent_name": t("compare.col.parent", lang)}
+shown = table[table["name"].isin(rows["name"])].rename(columns=headers)
+ui.chart(fig, shown, charts.safe_file_name(names[scope], title), ctx, t("compare.source", lang))
+
+# 5. Distribution over every compared region, the chosen one marked
+st.subheader(t("compare.section.distribution", lang))
+bins = compare.distribution(ranking["value"])
+title = t("compare.chart.distribution", lang, indicator=indicator.label(lang), year=ctx.year, count=len(ranking))
+fig = charts.distribution_bars(bins, indicator, title, lang, where["value"] if where else None, ctx.region_name)
+ui.chart(fig, bins, charts.safe_file_name(names[scope], title), ctx, t("compare.source", lang))
+
+# 6. Over the years: the regions shown in the ranking × every year
+st.subheader(t("compare.section.heatmap", lang))
+years = list(ctx.years)
+region_ids = compare.heatmap_regions(ranking, int(top_n), highlight, len(years))
+series = ui.series_values(ctx.version, tuple(region_ids))
+matrix = compare.year_matrix(series, indicator_id, region_ids)
+if len(region_ids) < len(ranking):
+    st.caption(t("compare.heatmap_rows", lang, n=int(top_n), count=len(ranking)))
+if matrix.shape[1]:
+    title = t("compare.chart.heatmap", lang, indicator=indicator.label(lang), first=min(matrix.columns),
+              last=max(matrix.columns))
+    fig = charts.year_heatmap(matrix, indicator, title, lang, ctx.region_name if highlight else None)
+    heat_table = matrix.rename(columns=str).reset_index().rename(columns={"name": t("compare.col.region", lang)})
+    ui.chart(fig, heat_table,
+             charts.safe_file_name(names[scope], title), ctx, t("compare.source", lang))
+
+# 7. Two indicators against each other
+st.subheader(t("compare.section.scatter", lang))
+others = [i for i in indicator_ids if i != indicator_id]
+second_id = st.selectbox(t("compare.second_indicator", lang), others, key="cmp_second",
+                         index=others.index("cultivated_per_person") if "cultivated_per_person" in others else 0,
+                         format_func=lambda i: INDICATORS_BY_ID[i].label(lang))
+second = INDICATORS_BY_ID[second_id]
+points = compare.scatter_points(values, indicator_id, second_id, ctx.year)
+chosen = points[points["region_id"] == highlight].iloc[0].to_dict() if highlight in set(points["region_id"]) else None
+binned = compare.density(points) if len(points) > compare.MAX_MARKS else None
+if binned is not None:
+    st.caption(t("compare.scatter_binned", lang, count=len(points)))
+title = t("compare.chart.scatter", lang, x=indicator.label(lang), y=second.label(lang), year=ctx.year)
+fig = charts.indicator_scatter(points, indicator, second, title, lang, chosen, binned)
+scatter_table = (binned if binned is not None else points[["name", "x", "y"]]).rename(columns={
+    "name": t("compare.col.region", lang), "x": indicator.label(lang), "y": second.label(lang)})
+ui.chart(fig, scatter_table.head(compare.MAX_MARKS), charts.safe_file_name(names[scope], title), ctx,
+         t("compare.source", lang))
+
+# 8. The numbers: every compared region, downloadable
+st.subheader(t("compare.section.table", lang))
+st.download_button(t("compare.download", lang), data=lambda: exchange.to_csv_bytes(table.rename(columns=headers)),
+                   file_name=f"{charts.safe_file_name(names[scope], indicator.label(lang), ctx.year)}.csv",
+                   mime="text/csv", on_click="ignore", icon=":material/download:", key="cmp_download")
+st.dataframe(table.head(compare.MAX_MARKS).rename(columns=headers), hide_index=True, width="stretch",
+             column_config={headers["value"]: st.column_config.NumberColumn(format="localized")})
+
+# 9. The chosen region's reported figures against its subdivisions' sums
+ui.rollup_section(ctx)
+ui.data_footer(ctx)
