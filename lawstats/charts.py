@@ -12,6 +12,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from lawstats.registry import Indicator
+from lawstats.slides import fit_number, text_width  # slide text layout, shared with the .pptx
 
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#546e7a"]
@@ -116,13 +117,14 @@ def _hbars(frame, title: str, axis: str, present: bool, height: int | None, colo
     fig = new_figure(title, present)
     labels = [plain(i) for i in frame["item"]]
     values = frame["value"].astype("float64")
+    top = float(values.max()) if values.notna().any() else 0.0
     fig.add_trace(go.Bar(
         y=labels, x=values, orientation="h", marker_color=color or PALETTE[1],
-        text=[with_unit(v, u) for v, u in zip(values, frame["unit"])], cliponaxis=False,
-        textposition="auto", insidetextanchor="end",  # inside a long bar, after a short one: never cut off
-        insidetextfont=dict(color="white"), outsidetextfont=dict(color="#212121"),
+        text=[with_unit(v, u) for v, u in zip(values, frame["unit"])], cliponaxis=False, textangle=0,
+        # the label inside a long bar, after a short one: never cut off at the chart's right edge
+        textposition=["inside" if top > 0 and v >= 0.55 * top else "outside" for v in values.fillna(0)],
+        insidetextanchor="end", insidetextfont=dict(color="white"), outsidetextfont=dict(color="#212121"),
         hovertemplate="%{y}: %{x:,}<extra></extra>"))
-    top = float(values.max()) if values.notna().any() else 0.0
     fig.update_layout(showlegend=False, height=height or max(200, 110 + 48 * len(frame)),
                       bargap=0.35 if len(frame) > 2 else 0.5,
                       margin=dict(r=40), uniformtext=dict(minsize=12, mode="show"))
@@ -371,11 +373,6 @@ SLIDE_ACCENT = PALETTE[0]
 SLIDE_TILE = "#f2f2f2"
 
 
-def text_width(text: str) -> float:
-    """Width of a text in ems: a Chinese character is one em, a Latin letter or digit about half of one."""
-    return sum(1.0 if ord(ch) > 0x2E7F else 0.56 for ch in str(text))
-
-
 def wrap_text(text, width_em: float) -> str:
     """Break a text into lines at most ``width_em`` wide (Chinese anywhere, Latin at spaces), joined by
     ``<br>`` for plotly; the text is escaped first (``plain``)."""
@@ -481,35 +478,21 @@ def title_card(subtitle: str, lines, height: int) -> go.Figure:
     return fig
 
 
-def fit_number(number: str, unit: str, room: float, largest: float, smallest: float,
-               unit_ratio: float = 0.45) -> tuple[int, bool]:
-    """How a tile shows a number and its smaller unit in ``room`` (px or pt): (number size, unit on a line of
-    its own). The unit stays beside the number where both fit at the largest size, else it goes below, and the
-    number shrinks only if it alone does not fit."""
-    def width(size: float, with_unit: bool) -> float:
-        return text_width(number) * size + (text_width(f" {unit}") * size * unit_ratio if with_unit else 0)
-
-    room *= 0.92  # fonts differ a little from the estimate
-    if width(largest, bool(unit)) <= room:
-        return int(largest), False
-    size = largest
-    while size > smallest and width(size, False) > room:
-        size -= 1
-    return int(size), bool(unit)
-
-
 def _tick_format(decimals: int) -> str:
     return f",.{decimals}f"
 
 
-def slide_chart(chart, height: int) -> go.Figure:
+def slide_chart(chart, height: int, titled: bool = True) -> go.Figure:
     """A slide's chart (``lawstats.slides.Chart``): columns, horizontal bars or lines, values written on the
-    marks, the title carrying the unit."""
-    fig = _slide_figure(height, margin=dict(l=20, r=40, t=80, b=20))
-    fig.update_layout(title=dict(text=plain(chart.title), font=dict(size=30, color=SLIDE_INK)),
-                      showlegend=len(chart.series) > 1,
-                      legend=dict(font=dict(size=24), orientation="h", y=1.02, yanchor="bottom", x=1,
-                                  xanchor="right"))
+    marks, the title carrying the unit (left out where the slide's own title says it already)."""
+    legend = len(chart.series) > 1  # on its own line between the title and the plot
+    top = (80 if titled else 20) + (50 if legend else 0)
+    fig = _slide_figure(height, margin=dict(l=20, r=40, t=top, b=20))
+    fig.update_layout(title=dict(text=plain(chart.title) if titled else "", font=dict(size=30, color=SLIDE_INK),
+                                 y=0.98, yanchor="top"),
+                      showlegend=legend,
+                      legend=dict(font=dict(size=24), orientation="h", y=1.01, yanchor="bottom", x=0,
+                                  xanchor="left"))
     categories = [plain(c) for c in chart.categories]
     number = _tick_format(chart.decimals)
     suffix = "%" if chart.unit == "%" else ""
@@ -519,7 +502,8 @@ def slide_chart(chart, height: int) -> go.Figure:
         labels = ["" if v is None else f"{v:{number}}{suffix}" for v in values]
         if chart.kind == "line":
             fig.add_trace(go.Scatter(x=categories, y=values, name=plain(series.name), mode="lines+markers+text",
-                                     text=labels if len(categories) <= 8 else None, textposition="top center",
+                                     text=labels if len(categories) <= 8 else None,
+                                     textposition="top center" if i % 2 == 0 else "bottom center",
                                      line=dict(width=5, color=color), marker=dict(size=14, color=color),
                                      textfont=dict(size=22, color=SLIDE_INK)))
         else:
@@ -539,7 +523,10 @@ def slide_chart(chart, height: int) -> go.Figure:
         fig.update_layout(barmode="group", bargap=0.25)
     else:
         fig.update_xaxes(**category_axis)
-        fig.update_yaxes(**value_axis, **({} if chart.kind == "line" else {"range": [0, top * 1.15]}))
+        if chart.kind == "line":  # a trend is read from its changes: the axis fits the values
+            fig.update_yaxes(**{**value_axis, "rangemode": "normal"})
+        else:
+            fig.update_yaxes(**value_axis, range=[0, top * 1.15])
         fig.update_layout(barmode="group", bargap=0.3)
     return fig
 

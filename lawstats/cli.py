@@ -229,6 +229,8 @@ def cmd_import(args) -> int:
                     changed=preview.changed_count, unchanged=preview.unchanged))
         print(t("cli.dry_run_ok", args.lang, rows=rows))
         return 0
+    del files  # this process holds the database alone: the texts are not needed for the commit
+    uploads.release_sources(upload)
     batch_id = uploads.commit_upload(store, upload, user_name=_user(args), note=args.note)
     print(t("cli.import_done", args.lang, batch=batch_id, rows=rows))
     return 0

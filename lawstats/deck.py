@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 
 from lxml import etree
 from pptx import Presentation
@@ -27,8 +28,7 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
-from lawstats.charts import fit_number
-from lawstats.slides import Chart, Deck, Kpi, Slide, Table
+from lawstats.slides import Chart, Deck, Kpi, Slide, Table, fit_number
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12_192_000), Emu(6_858_000)  # 13.333 × 7.5 in: 16:9
 EAST_ASIAN_FONT = "微软雅黑"
@@ -63,6 +63,7 @@ def presentation(deck: Deck):
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_WIDTH, SLIDE_HEIGHT
     _set_theme_fonts(prs)
+    _set_properties(prs, deck)
     for index, slide in enumerate(deck.slides):
         page = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE if slide.section == "title" else
                                                       LAYOUT_TITLE_ONLY])
@@ -73,6 +74,17 @@ def presentation(deck: Deck):
             _paragraphs(page.notes_slide.notes_text_frame, [(line, 12, False, INK) for line in
                                                            slide.notes.splitlines()], deck.lang)
     return prs
+
+
+def _set_properties(prs, deck: Deck) -> None:
+    """File → Info in PowerPoint: what the deck is, made when, by lawstats."""
+    now = datetime.now().replace(microsecond=0)
+    properties = prs.core_properties
+    properties.title = deck.slides[0].title if deck.slides else deck.region
+    properties.subject = deck.version_text
+    properties.author = properties.last_modified_by = "lawstats"
+    properties.created = properties.modified = now
+    properties.revision = 1
 
 
 def _kind(slide: Slide) -> str:
@@ -226,9 +238,9 @@ def draw_kpis_and_chart(page, slide: Slide, lang: str) -> None:
 
 
 def draw_chart(page, slide: Slide, lang: str) -> None:
-    _title(page, slide.title, lang)
+    _title(page, slide.title, lang)  # names the chart: the chart itself goes without a title
     _chart(page, slide.chart, MARGIN, CONTENT_TOP + Inches(0.05), SLIDE_WIDTH - 2 * MARGIN,
-           CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1), lang)
+           CONTENT_BOTTOM - CONTENT_TOP - Inches(0.1), lang, titled=False)
 
 
 def draw_table(page, slide: Slide, lang: str) -> None:
@@ -291,7 +303,7 @@ def number_format(decimals: int, unit: str) -> str:
     return base + '"%"' if unit == "%" else base
 
 
-def _chart(page, chart: Chart, left, top, width, height, lang: str) -> None:
+def _chart(page, chart: Chart, left, top, width, height, lang: str, titled: bool = True) -> None:
     fmt = number_format(chart.decimals, chart.unit)
     data = CategoryChartData(number_format=fmt)
     data.categories = list(chart.categories)
@@ -302,8 +314,9 @@ def _chart(page, chart: Chart, left, top, width, height, lang: str) -> None:
     frame._element.nvGraphicFramePr.cNvPr.set("descr", chart.title)  # alt text for screen readers
     native = frame.chart
     _style(native.font, 14, lang=lang)
-    native.has_title = True
-    _paragraphs(native.chart_title.text_frame, [(chart.title, 18, True, INK)], lang)
+    native.has_title = titled  # False also stops PowerPoint from titling a one-series chart with its name
+    if titled:
+        _paragraphs(native.chart_title.text_frame, [(chart.title, 18, True, INK)], lang)
     native.has_legend = len(chart.series) > 1
     if native.has_legend:
         native.legend.position = XL_LEGEND_POSITION.TOP
@@ -315,6 +328,13 @@ def _chart(page, chart: Chart, left, top, width, height, lang: str) -> None:
     labels.number_format, labels.number_format_is_linked = fmt, False
     labels.position = XL_LABEL_POSITION.ABOVE if chart.kind == "line" else XL_LABEL_POSITION.OUTSIDE_END
     _style(labels.font, 14, lang=lang)
+    if chart.kind == "line":  # alternate above and below, so that the labels of close lines do not collide
+        for i, series in enumerate(plot.series):
+            if i % 2:  # a series' own labels replace the chart's: say again what they show
+                own = series.data_labels
+                own.show_value, own.position = True, XL_LABEL_POSITION.BELOW
+                own.number_format, own.number_format_is_linked = fmt, False
+                _style(own.font, 14, lang=lang)
     if chart.kind != "line":
         plot.gap_width = 60
         plot.vary_by_categories = False

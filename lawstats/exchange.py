@@ -16,7 +16,7 @@ import pandas as pd
 
 from lawstats import registry, storage
 from lawstats.i18n import t
-from lawstats.registry import AREA, CHOICE, COUNT, LIST, RATE, REGIONS_COLUMNS, TABLES, TABLES_BY_ID, TEXT, Column, Table
+from lawstats.registry import AREA, CHOICE, COUNT, LIST, RATE, REGIONS_COLUMNS, TABLES, TABLES_BY_ID, Column, Table
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXAMPLE_PREFIX = {"zh": "示例：", "en": "Example: "}  # the importer leaves such rows out (importer.EXAMPLE_MARKERS)
@@ -346,8 +346,3 @@ def export_csv_files(store: storage.Store, directory: str | os.PathLike, lang: s
         path.write_bytes(export_csv(store, table_id, lang))
         written.append(path)
     return written
-
-
-__all__ = ["guard_cell", "guard_frame", "to_csv_bytes", "template_csv", "template_xlsx", "explain_columns",
-           "export_xlsx", "export_csv", "export_parquet", "export_csv_files", "labelled_frame", "header",
-           "TEXT"]

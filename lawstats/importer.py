@@ -275,10 +275,15 @@ def table_id_of(text: str) -> str:
 # Regions
 
 
-def name_stem(name: str) -> str:
+_SUFFIXES_BY_LAST: dict[str, tuple[str, ...]] = {}
+for _suffix in _LEVEL_SUFFIXES:  # in list order: the first that fits wins
+    _SUFFIXES_BY_LAST[_suffix[-1]] = _SUFFIXES_BY_LAST.get(_suffix[-1], ()) + (_suffix,)
+
+
+def name_stem(name: str, normalised: bool = False) -> str:
     """``西堡镇`` and ``西堡`` resolve to the same region: compare names without the level suffix."""
-    s = normalise_text(name)
-    for suffix in _LEVEL_SUFFIXES:
+    s = name if normalised else normalise_text(name)
+    for suffix in _SUFFIXES_BY_LAST.get(s[-1:], ()):
         if s.endswith(suffix) and len(s) > len(suffix) + 1:
             return s[: -len(suffix)]
     return s
@@ -311,11 +316,29 @@ def display_name(text) -> str:
     return re.sub(r"\s+", " ", _CJK_SPACE.sub("", s))
 
 
+def display_names(texts: pd.Series) -> list[str]:
+    """``display_name`` of a column: texts of plain letters, digits and Chinese characters are already so."""
+    from lawstats.numbers import _STABLE_TEXT
+
+    array = pa.array(texts.to_numpy(dtype=object, na_value=""), type=pa.string())
+    stable = pc.match_substring_regex(array, _STABLE_TEXT).to_numpy(zero_copy_only=False) & \
+        ~pc.starts_with(array, "'").to_numpy(zero_copy_only=False)
+    out = array.to_pylist()
+    if not stable.all():
+        others = np.flatnonzero(~stable)
+        done = _per_unique(pd.Series([out[i] for i in others], dtype=object), display_name)
+        for i, name in zip(others, done):
+            out[i] = name
+    return out
+
+
 class RegionResolver:
     """Finds regions by code or name (exact, then without level suffix), with a parent to tell twins apart."""
 
     def __init__(self, regions: pd.DataFrame):
-        self.regions: dict[int, dict] = {}
+        self._parent: dict[int, int | None] = {}  # compact: a million regions must fit in memory
+        self._level: dict[int, str] = {}
+        self._new: dict[int, dict] = {}  # regions this import creates
         self._by_code: dict[str, int] = {}
         self._by_name: dict[str, list[int]] = {}
         self._by_stem: dict[str, list[int]] = {}
@@ -329,43 +352,48 @@ class RegionResolver:
         parents = regions["parent_id"].astype("Int64").tolist() if "parent_id" in regions else [None] * len(ids)
         codes = regions["code"].tolist() if "code" in regions else [None] * len(ids)
         levels = regions["level"].tolist() if "level" in regions else [None] * len(ids)
-        for rid, name, norm, stem, level, parent_id, code in zip(ids, names.tolist(), normalised.to_pylist(),
-                                                                  stems, levels, parents, codes):
+        for rid, norm, stem, level, parent_id, code in zip(ids, normalised.to_pylist(), stems, levels, parents,
+                                                            codes):
             parent_id = None if parent_id is None or parent_id is pd.NA else int(parent_id)
-            self.regions[rid] = {"region_id": rid, "name": name, "level": level, "parent_id": parent_id,
-                                 "code": code}
+            self._parent[rid] = parent_id
+            self._level[rid] = level
             if code is not None and not pd.isna(code) and str(code).strip():
                 self._by_code[normalise_text(code)] = rid
             self._by_name.setdefault(norm, []).append(rid)
             self._by_stem.setdefault(stem, []).append(rid)
 
-    def _index(self, rid: int, name: str, code) -> None:
+    def _index(self, rid: int, name: str, code, normalised: str | None = None) -> None:
         if code is not None and not pd.isna(code) and str(code).strip():
             self._by_code[normalise_text(code)] = rid
-        self._by_name.setdefault(normalise_text(name), []).append(rid)
-        self._by_stem.setdefault(name_stem(name), []).append(rid)
+        normalised = normalise_text(name) if normalised is None else normalised
+        self._by_name.setdefault(normalised, []).append(rid)
+        self._by_stem.setdefault(name_stem(normalised, normalised=True), []).append(rid)
 
-    def add(self, name: str, level: str, parent_id: int | None, code: str | None) -> int:
-        """A new region (temporary negative id until the commit gives it a real one)."""
+    def add(self, name: str, level: str, parent_id: int | None, code: str | None,
+            normalised: str | None = None) -> int:
+        """A new region (temporary negative id until the commit gives it a real one). ``normalised``:
+        ``normalise_text(name)`` when the caller has it already."""
         rid = self._next_temp
         self._next_temp -= 1
-        self.regions[rid] = {"region_id": rid, "name": name, "level": level, "parent_id": parent_id,
-                             "code": code}
-        self._index(rid, name, code)
+        self._parent[rid] = parent_id
+        self._level[rid] = level
+        self._new[rid] = {"region_id": rid, "name": name, "level": level, "parent_id": parent_id, "code": code}
+        self._index(rid, name, code, normalised)
         return rid
 
     def new_regions(self) -> pd.DataFrame:
-        rows = [r for rid, r in self.regions.items() if rid < 0]
+        rows = list(self._new.values())
         return pd.DataFrame(rows, columns=["region_id", "name", "level", "parent_id", "code"])
 
     def parent_of(self, rid: int):
-        return self.regions[rid]["parent_id"]
+        return self._parent[rid]
 
     def level_of(self, rid: int) -> str:
-        return self.regions[rid]["level"]
+        return self._level[rid]
 
-    def children_named(self, name: str, parent_id: int | None) -> list[int]:
-        return [rid for rid in self._by_name.get(normalise_text(name), []) if self.parent_of(rid) == parent_id]
+    def children_named(self, name: str, parent_id: int | None, normalised: str | None = None) -> list[int]:
+        normalised = normalise_text(name) if normalised is None else normalised
+        return [rid for rid in self._by_name.get(normalised, ()) if self._parent[rid] == parent_id]
 
     def resolve_names(self, names: list) -> list[tuple[int | None, str]]:
         """``resolve`` of many names (no code, no parent): names and stems normalised in one vectorised step,
@@ -534,39 +562,84 @@ def _parse_regions(name, raw, frame, resolver: RegionResolver, log: ProblemLog, 
             log.add(None, column.zh, "", "missing_column", column.zh)
     if len(log) > before:
         return None
-    excel_rows = raw.first_data_row + frame.index.to_numpy()
-    texts = {cid: frame[h].tolist() if cid in by_id else [""] * len(frame)
-             for cid, h in (("name", by_id.get("name")), ("level", by_id.get("level")),
-                            ("parent", by_id.get("parent")), ("code", by_id.get("code")))}
+    excel_rows = (raw.first_data_row + frame.index.to_numpy()).astype("int64")
+    n = len(frame)
+    blank = pd.Series([""] * n, dtype="str")
+    column = {cid: (frame[by_id[cid]] if cid in by_id else blank) for cid in ("name", "level", "parent", "code")}
+    # Everything that does not depend on earlier rows is worked out per distinct text, up front.
+    names = display_names(column["name"])
+    normalised = normalise_texts(pd.Series(names, dtype="str")).to_pylist()
+    name_missing = missing_texts(column["name"])
+    levels = _per_unique(column["level"], level_of)
+    code_missing = missing_texts(column["code"])
+    codes = _per_unique(column["code"], normalise_text)
+    parent_missing = missing_texts(column["parent"])
+    parents = column["parent"].to_numpy(dtype=object, na_value="")
+    problems: dict[tuple[str, str], list] = {}
+    parent_of = _ParentMemo(resolver)
     out, kept = [], []
-    for excel, name_text, level_text, parent_text, code_text in zip(
-            excel_rows, texts["name"], texts["level"], texts["parent"], texts["code"]):
-        excel = int(excel)
-        region_name = display_name(name_text)
-        if is_missing(name_text):
-            log.add(excel, by_id["name"], name_text, "missing_key")
+    for i, excel in enumerate(excel_rows.tolist()):
+        if name_missing[i]:
+            problems.setdefault(("name", "missing_key"), []).append(i)
             continue
-        level = level_of(level_text)
-        if level is None:
-            log.add(excel, by_id["level"], level_text, "unknown_level")
+        if levels[i] is None:
+            problems.setdefault(("level", "unknown_level"), []).append(i)
             continue
-        code = None if is_missing(code_text) else normalise_text(code_text)
+        code = None if code_missing[i] else codes[i]
         if code and not re.fullmatch(r"\d{12}", code):
-            log.add(excel, by_id["code"], code_text, "bad_code")
+            problems.setdefault(("code", "bad_code"), []).append(i)
             continue
         parent_id = None
-        if not is_missing(parent_text):
-            parent_id, kind = resolver.resolve(parent_text)
+        if not parent_missing[i]:
+            parent_id, kind = parent_of(parents[i])
             if parent_id is None:
-                log.add(excel, by_id["parent"], parent_text, kind)
+                problems.setdefault(("parent", kind), []).append(i)
                 continue
-        if resolver.children_named(region_name, parent_id):
+        if resolver.children_named(names[i], parent_id, normalised[i]):
             continue  # already known: importing the same hierarchy again changes nothing
-        rid = resolver.add(region_name, level, parent_id, code)
-        out.append({"region_id": rid, "name": region_name, "level": level, "parent_id": parent_id, "code": code})
+        rid = resolver.add(names[i], levels[i], parent_id, code, normalised[i])
+        parent_of.forget(normalised[i], code)
+        out.append({"region_id": rid, "name": names[i], "level": levels[i], "parent_id": parent_id, "code": code})
         kept.append(excel)
+    for (cid, kind), rows in problems.items():
+        log.add_cells(excel_rows[rows], by_id.get(cid, cid), column[cid].iloc[rows].tolist(), kind)
     rows = pd.DataFrame(out, columns=["region_id", "name", "level", "parent_id", "code"])
     return ParsedFile(name, REGIONS, rows, match.unknown, [], notices, np.array(kept, dtype="int64"))
+
+
+class _ParentMemo:
+    """Parent texts resolved once each; a resolution is forgotten when a region that could change it is added
+    (same name or stem, or any code)."""
+
+    def __init__(self, resolver: RegionResolver):
+        self.resolver = resolver
+        self.found: dict[str, tuple[int | None, str]] = {}
+        self.by_key: dict[str, set[str]] = {}
+
+    def __call__(self, text: str) -> tuple[int | None, str]:
+        if text not in self.found:
+            self.found[text] = self.resolver.resolve(text)
+            for key in (normalise_text(text), name_stem(text)):
+                self.by_key.setdefault(key, set()).add(text)
+        return self.found[text]
+
+    def forget(self, normalised: str, code: str | None) -> None:
+        if not self.found:
+            return
+        if code:
+            self.found.clear()
+            self.by_key.clear()
+            return
+        for key in (normalised, name_stem(normalised, normalised=True)):
+            for text in self.by_key.pop(key, ()):
+                self.found.pop(text, None)
+
+
+def _per_unique(texts: pd.Series, function) -> list:
+    """``function`` of every cell, computed once per distinct text."""
+    codes, uniques = pd.factorize(texts, use_na_sentinel=False)
+    results = [function(u if isinstance(u, str) else "") for u in uniques]
+    return [results[c] for c in codes]
 
 
 def _parse_facts(name, raw, frame, table: Table, resolver, options, log: ProblemLog, notices) -> ParsedFile | None:
@@ -607,7 +680,7 @@ def _parse_facts(name, raw, frame, table: Table, resolver, options, log: Problem
     _check_duplicates(region_ids, years, values, table, by_id, frame, excel, log)
     if sum(int(a.sum()) for a in approx.values()):
         notices.append(("notice.approximate", {"count": sum(int(a.sum()) for a in approx.values())}))
-    rows = _typed_rows(table, region_ids, years, values, approx, len(frame)) if len(log) == before else \
+    rows = _typed_rows(table, region_ids, years, values, approx, len(frame), name) if len(log) == before else \
         pd.DataFrame()
     return ParsedFile(name, table.id, rows, match.unknown, new_regions, notices, excel)
 
@@ -727,7 +800,12 @@ def _text_column(texts: pd.Series, column: Column, excel: np.ndarray, header: st
     uniques = [r[0] for r in results]
     if column.kind == LIST:
         return pd.Series(np.array(uniques + [None], dtype=object)[:-1][codes], dtype=object)
-    # Texts as one Arrow column: a million sources cost one take, not a million Python strings.
+    if column in PROVENANCE_COLUMNS:  # a few distinct sources over many rows: codes, not a million strings
+        categories = list(dict.fromkeys(u for u in uniques if u is not None))
+        where = {value: i for i, value in enumerate(categories)}
+        mapped = np.array([where.get(u, -1) if u is not None else -1 for u in uniques], dtype="int64")
+        return pd.Series(pd.Categorical.from_codes(mapped[codes] if len(codes) else [], categories=categories))
+    # Other texts as one Arrow column: one take, not a million Python strings.
     array = pa.array(uniques, type=pa.string()).take(pa.array(codes, type=pa.int64()))
     return pd.Series(pd.arrays.ArrowExtensionArray(array))
 
@@ -784,15 +862,16 @@ def _check_duplicates(region_ids, years, values, table: Table, by_id, frame, exc
     log.add_cells(rows, column, texts, "duplicate_key", [str(r) for r in first_excel[repeated]])
 
 
-def _typed_rows(table: Table, region_ids, years, values: dict, approx: dict, n: int) -> pd.DataFrame:
-    """The rows as storage takes them: region_id, year, every column of the table, source, section, approx."""
+def _typed_rows(table: Table, region_ids, years, values: dict, approx: dict, n: int, file_name: str) -> pd.DataFrame:
+    """The rows as storage takes them: region_id, year, every column of the table, source (the file's name
+    where the file gives none), section, approx."""
+    values = dict(values)
+    values["source"] = _with_default(values.get("source"), file_name, n)
     data = {"region_id": region_ids.astype("int64"), "year": years.astype("int64")}
     for column in (*table.columns, *PROVENANCE_COLUMNS):
         if column.id not in values:
-            data[column.id] = pd.array(np.zeros(n, dtype="int64"), dtype="Int64") if column.kind == COUNT else \
-                (np.full(n, np.nan) if column.numeric else pd.Series([None] * n, dtype=object))
-            if column.kind == COUNT:
-                data[column.id][:] = pd.NA
+            data[column.id] = pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.ones(n, dtype=bool)) \
+                if column.kind == COUNT else (np.full(n, np.nan) if column.numeric else np.full(n, None, dtype=object))
         elif column.kind == COUNT:
             v = values[column.id]
             blank = np.isnan(v)
@@ -804,6 +883,20 @@ def _typed_rows(table: Table, region_ids, years, values: dict, approx: dict, n: 
     data["approx"] = approx_lists([c.id for c in table.columns if c.id in approx],
                                   [approx[c.id] for c in table.columns if c.id in approx], n)
     return pd.DataFrame(data)
+
+
+def _with_default(source: pd.Series | None, default: str, n: int) -> pd.Series:
+    """A categorical source column whose missing cells say ``default`` (the file name)."""
+    if source is None:
+        return pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype="int64"), categories=[default]))
+    categorical = source.array
+    if not (categorical.codes == -1).any():
+        return source
+    categories = list(categorical.categories)
+    if default not in categories:
+        categories.append(default)
+    codes = np.where(categorical.codes == -1, categories.index(default), categorical.codes)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
 
 
 def approx_lists(names: list[str], masks: list[np.ndarray], n: int) -> pd.Series:
@@ -901,8 +994,7 @@ def prepare_import(regions: pd.DataFrame, files: list[tuple[str, RawTable]], opt
         if f.table_id == REGIONS or not len(f.rows):
             continue
         rows = f.rows
-        rows["source"] = rows["source"].where(rows["source"].notna(), f.name)
-        sources = " ".join(map(str, pd.unique(rows["source"]))).lower()
+        sources = " ".join(map(str, rows["source"].cat.categories)).lower()
         if any(m in sources for m in SYNTHETIC_MARKERS):
             batch.synthetic = True
         batch.rows[f.table_id] = rows

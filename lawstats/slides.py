@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 import pandas as pd
 
@@ -135,10 +134,6 @@ class Deck:
         parts.append(f"{index + 1} / {len(self.slides)}")
         return "  ·  ".join(parts)
 
-    def file_name(self) -> str:
-        from lawstats.charts import safe_file_name
-
-        return safe_file_name(self.region, self.year, t("present.file_suffix", self.lang)) + ".pptx"
 
 
 def section_label(section: str, lang: str) -> str:
@@ -192,6 +187,8 @@ class _Data:
     values: pd.DataFrame
     row: pd.Series  # the year's figures
     provenance: pd.DataFrame
+    rows: dict[str, pd.DataFrame]  # every stored row of the region, all years, per table id
+    year_sources: pd.DataFrame  # (year, source) pairs of those rows
 
     @classmethod
     def load(cls, store: storage.Store, region_id: int, year: int, lang: str) -> _Data:
@@ -200,11 +197,18 @@ class _Data:
         inputs, values, _ = summary.region_values(store, region_id)
         version, when = storage.last_update(store)
         when_text = when.strftime("%Y-%m-%d %H:%M") if when is not None else t("common.missing", lang)
+        rows = {table.id: storage.table_rows(store, table, [region_id]) for table in TABLES}
+        year_sources = pd.concat([r[["year", "source"]] for r in rows.values()]).dropna().drop_duplicates()
         return cls(store, region_id, str(regions.loc[region_id, "name"]), _region_path(regions, region_id), year,
                    lang, version, t("common.data_as_of", lang, version=version, when=when_text),
                    bool(pd.Series([regions.loc[region_id, "synthetic"]]).fillna(False).iloc[0]), table,
                    inputs, values, summary.figures_of(inputs, year),
-                   storage.value_provenance(store, region_id, year))
+                   storage.value_provenance(store, region_id, year), rows, year_sources)
+
+    def documents(self, years) -> list[str]:
+        """The source documents of the region's rows in these years (read once per deck, not per slide)."""
+        pairs = self.year_sources
+        return sorted(set(pairs.loc[pairs["year"].isin([int(y) for y in years]), "source"].astype(str)))
 
     def kpis(self, ids) -> tuple[Kpi, ...]:
         return tuple(_kpi(self.table.loc[i], self.lang) for i in ids if i in self.table.index)
@@ -215,7 +219,7 @@ class _Data:
         rows = self.provenance[self.provenance["column_id"].isin(list(column_ids))]
         documents = list(dict.fromkeys(rows["source"].dropna().astype(str)))
         if not documents:
-            documents = summary.sources(self.store, self.region_id, self.year)
+            documents = self.documents([self.year])
         return t("common.source", self.lang, source="；".join(documents) or t("common.missing", self.lang))
 
     def notes(self, ids) -> str:
@@ -270,7 +274,7 @@ def title_slide(data: _Data) -> Slide:
     lines = [data.region_path, data.version_text]
     if data.synthetic:
         lines.insert(0, t("app.synthetic_badge", data.lang))
-    sources = "；".join(summary.sources(data.store, data.region_id, data.year))
+    sources = "；".join(data.documents([data.year]))
     return Slide("title", t("present.slide.title", data.lang, region=data.region, year=data.year),
                  subtitle=t("app.title", data.lang), lines=tuple(lines),
                  source=t("common.source", data.lang, source=sources))
@@ -312,9 +316,11 @@ def _grouped(frame: pd.DataFrame, kind: str, title: str, lang: str, category="it
 
 
 def _with_unit(label: str, unit: str, lang: str) -> str:
-    from lawstats.charts import unit_title
-
-    return unit_title(label, unit, lang)
+    """耕地面积（亩） / Cultivated land (mu): the house style of a title with its unit (as charts.unit_title;
+    written here so that the CLI's deck does not import plotly)."""
+    if not unit or (lang == "en" and unit.lower() == label.lower()):  # not "Persons (persons)"
+        return label
+    return f"{label}（{unit}）" if lang == "zh" else f"{label} ({unit})"
 
 
 def population_chart(data: _Data) -> tuple[Chart | None, list[str]]:
@@ -340,7 +346,8 @@ def grid_chart(data: _Data) -> tuple[Chart | None, list[str]]:
 
 def training_chart(data: _Data) -> tuple[Chart | None, list[str]]:
     """Each programme's rates: computed from counts where the report gives them, else as it states them."""
-    programmes = storage.table_rows(data.store, storage.TABLES_BY_ID["training"], [data.region_id], [data.year])
+    training = data.rows["training"]
+    programmes = training[training["year"] == data.year]
     frame = summary.training_rates(programmes, data.lang).copy()
     frame["value"] = frame["computed"].where(frame["computed"].notna(), frame["stated"])
     # A programme is either studied or examined: one participation series for both keeps the bars together.
@@ -375,11 +382,11 @@ def trend_slide(data: _Data, domain: str) -> Slide | None:
         by_year = dict(zip(part["year"].astype(int), part["value"]))
         series.append(Series(label, tuple(_value(by_year.get(y)) for y in years)))
     indicator = INDICATORS_BY_ID[ids[0]]
-    title = t("present.slide.trend", data.lang, domain=domain_label(domain, data.lang), first=years[0],
-              last=years[-1])
-    chart = Chart("line", _with_unit(title, indicator.unit(data.lang), data.lang),
-                  tuple(str(y) for y in years), tuple(series), indicator.unit(data.lang), indicator.decimals)
-    sources = "；".join(dict.fromkeys(s for y in years for s in summary.sources(data.store, data.region_id, y)))
+    title = _with_unit(t("present.slide.trend", data.lang, domain=domain_label(domain, data.lang), first=years[0],
+                         last=years[-1]), indicator.unit(data.lang), data.lang)
+    chart = Chart("line", title, tuple(str(y) for y in years), tuple(series), indicator.unit(data.lang),
+                  indicator.decimals)
+    sources = "；".join(data.documents(years))
     return Slide("trends", title, chart=chart, source=t("common.source", data.lang, source=sources),
                  notes=data.notes(ids))
 
@@ -390,16 +397,18 @@ def year_comparison_slide(data: _Data) -> Slide | None:
     if not earlier:
         return None
     before = earlier[-1]
-    previous = summary.indicator_table(data.store, data.region_id, before, data.lang).set_index("id")
+    previous = data.values[data.values["year"] == before].iloc[0]
     ids = [i.id for i in INDICATORS if i.headline]
     rows = []
     for indicator_id in ids:
-        now, then = data.table.loc[indicator_id], previous.loc[indicator_id]
-        rows.append((now["label"], then["formatted"], now["formatted"],
-                     _difference_text(now["value"], then["value"], INDICATORS_BY_ID[indicator_id], data.lang)))
+        indicator, now = INDICATORS_BY_ID[indicator_id], data.table.loc[indicator_id]
+        then = previous[indicator_id]
+        if pd.isna(now["value"]) and pd.isna(then):
+            continue  # nothing to compare
+        rows.append((now["label"], summary.format_value(then, indicator, data.lang), now["formatted"],
+                     _difference_text(now["value"], then, indicator, data.lang)))
     header = (t("common.indicator", data.lang), str(before), str(data.year), t("present.change", data.lang))
-    sources = "；".join(dict.fromkeys(summary.sources(data.store, data.region_id, before)
-                                      + summary.sources(data.store, data.region_id, data.year)))
+    sources = "；".join(data.documents([before, data.year]))
     return Slide("compare", t("present.slide.compare", data.lang, before=before, year=data.year),
                  table=Table(header, tuple(rows), (3.2, 2, 2, 2.4)),
                  source=t("common.source", data.lang, source=sources), notes=data.notes(ids))
@@ -420,7 +429,7 @@ def children_slide(data: _Data) -> Slide | None:
     if len(frame) < 2:
         return None
     chart = _grouped(frame, "bar", t("pages.chart.children", data.lang), data.lang)
-    return Slide("compare", t("pages.chart.children", data.lang), chart=chart,
+    return Slide("compare", chart.title, chart=chart,
                  source=t("common.source", data.lang, source="；".join(dict.fromkeys(frame["source"].dropna()))))
 
 
@@ -449,8 +458,8 @@ def sources_slide(data: _Data) -> Slide:
     for table in TABLES:
         provenance = data.provenance[data.provenance["table_id"] == table.id].dropna(subset=["source"])
         if provenance.empty:
-            stored = storage.table_rows(data.store, table, [data.region_id], [data.year])
-            provenance = stored[["source", "section"]].dropna(subset=["source"])
+            stored = data.rows[table.id]
+            provenance = stored.loc[stored["year"] == data.year, ["source", "section"]].dropna(subset=["source"])
         for source in dict.fromkeys(provenance["source"].astype(str)):
             sections = provenance.loc[provenance["source"].astype(str) == source, "section"].dropna()
             rows.append((table.label(data.lang), source, "；".join(dict.fromkeys(sections.astype(str)))))
@@ -460,10 +469,35 @@ def sources_slide(data: _Data) -> Slide:
         lines.append(t("common.check_failed", data.lang, checks="；".join(failed)))
     if data.synthetic:
         lines.append(t("app.synthetic_badge", data.lang))
-    lines.append(t("present.generated", data.lang, when=datetime.now().strftime("%Y-%m-%d %H:%M")))
     header = (t("present.table", data.lang), t("present.document", data.lang), t("present.section_col", data.lang))
     return Slide("sources", t("present.slide.sources", data.lang), table=Table(header, tuple(rows), (1.6, 4.4, 4)),
                  lines=tuple(lines), source=t("present.source_registry", data.lang))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Text layout shared by the screen (lawstats.charts) and the file (lawstats.deck)
+
+
+def text_width(text: str) -> float:
+    """Width of a text in ems: a Chinese character is one em, a Latin letter or digit about half of one."""
+    return sum(1.0 if ord(ch) > 0x2E7F else 0.56 for ch in str(text))
+
+
+def fit_number(number: str, unit: str, room: float, largest: float, smallest: float,
+               unit_ratio: float = 0.45) -> tuple[int, bool]:
+    """How a tile shows a number and its smaller unit in ``room`` (px or pt): (number size, unit on a line of
+    its own). The unit stays beside the number where both fit at the largest size, else it goes below, and the
+    number shrinks only if it alone does not fit."""
+    def width(size: float, with_unit: bool) -> float:
+        return text_width(number) * size + (text_width(f" {unit}") * size * unit_ratio if with_unit else 0)
+
+    room *= 0.92  # fonts differ a little from the estimate
+    if width(largest, bool(unit)) <= room:
+        return int(largest), False
+    size = largest
+    while size > smallest and width(size, False) > room:
+        size -= 1
+    return int(size), bool(unit)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -619,14 +619,16 @@ def _observe(store: Store, tables: dict[str, pd.DataFrame], id_map: dict[int, in
         region_ids.update(int(r) for r in keys["region_id"].unique() if r > 0)
         years.update(int(y) for y in keys["year"].unique())
     inputs = indicator_inputs(store, sorted(region_ids), sorted(years)) if region_ids else pd.DataFrame()
-    return {"tables": rows, "inputs": inputs, "regions": regions(store)}
+    names = store.query_df("SELECT region_id, name FROM cur_regions WHERE region_id IN (SELECT unnest($ids))",
+                           {"ids": sorted(region_ids)})
+    return {"tables": rows, "inputs": inputs, "regions": names}
 
 
 def trial_commit(store: Store, batch: NewBatch, tables: dict[str, pd.DataFrame]) -> tuple[dict, dict]:
     """Apply ``batch`` inside a transaction that is always rolled back; return the state before and after.
 
     Each state is ``{"tables": {table id: current rows for the batch's keys}, "inputs": indicator inputs of
-    the batch's regions and years, "regions": all regions}``. Other readers never see the trial (their
+    the batch's regions and years, "regions": region_id and name of the batch's regions}``. Other readers never see the trial (their
     cursors read the last committed state); writers wait for it like for a commit.
     """
     with store._write_lock:
@@ -707,7 +709,6 @@ TRAINING_SUMS = ("study_sessions_total", "study_rows", "study_counted_rows", "st
                  "exam_participants", "exam_passed", "training_order_violations")
 TRAINING_NOT_ROLLED = (("study_rate_stated_min", "DOUBLE"), ("exam_participation_stated_min", "DOUBLE"),
                        ("exam_pass_stated_min", "DOUBLE"), ("training_max_rate_gap", "DOUBLE"))
-_ALL_YEARS = {"years": [], "all_years": True}
 
 
 def simple_tables() -> list[Table]:
@@ -741,6 +742,14 @@ def _roll_layout(table_id: str) -> list[tuple[str, str]]:
     return cols
 
 
+def _sum_training_layout(con) -> list[tuple[str, str]]:
+    """``sum_training``: the training summary per region and year (``_TRAINING_SUMMARY``), kept so that
+    pages never aggregate programme rows. Its sums (HUGEINT in the query, slow to scan and convert) are
+    stored as DOUBLE, which is also what pandas made of them: exact for any count below 2**53."""
+    described = con.execute("DESCRIBE " + _training_summary_select("")).fetchall()
+    return [(name, "DOUBLE" if kind == "HUGEINT" else kind) for name, kind, *_ in described]
+
+
 def _tree_layout() -> list[tuple[str, str]]:
     return ([("region_id", "INTEGER"), ("name", "VARCHAR"), ("level", "VARCHAR"), ("parent_id", "INTEGER"),
              ("code", "VARCHAR"), ("synthetic", "BOOLEAN"), ("depth", "INTEGER")]
@@ -758,12 +767,14 @@ def _rolled_table_ids() -> list[str]:
 def _sync_scale_tables(con) -> None:
     """Create the region tree and rollup tables where missing or out of step with the registry, and fill
     them from the current tables (a database from before them, or a registry that gained a column)."""
+    con.execute("SET enable_progress_bar = false")  # a long rebuild would draw progress bars into CLI output
     stale = []
-    wanted = {"region_tree": _tree_layout(), **{f"roll_{t}": _roll_layout(t) for t in _rolled_table_ids()}}
+    wanted = {"region_tree": _tree_layout(), "sum_training": _sum_training_layout(con),
+              **{f"roll_{t}": _roll_layout(t) for t in _rolled_table_ids()}}
     for name, layout in wanted.items():
-        existing = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        existing = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
                                "ORDER BY ordinal_position", [name]).fetchall()
-        if [r[0] for r in existing] != [n for n, _ in layout]:
+        if [tuple(r) for r in existing] != [(n, t.upper()) for n, t in layout]:
             stale.append(name)
     if not stale:
         return
@@ -783,6 +794,8 @@ def rebuild_scale_tables(con) -> None:
     """Rebuild the region tree and every rollup from the current tables (inside the caller's transaction)."""
     _rebuild_region_tree(con)
     con.execute("UPDATE region_tree SET own_data = region_id IN (" + _own_regions_sql() + ")")
+    con.execute("DELETE FROM sum_training")
+    con.execute(f"INSERT INTO sum_training {_training_summary_select('')} ORDER BY region_id, year")
     for table_id in _rolled_table_ids():
         con.execute(f"DELETE FROM {rollup_table(table_id)}")
     con.execute("CREATE OR REPLACE TEMP TABLE _dirty AS SELECT region_id, depth FROM region_tree "
@@ -852,6 +865,8 @@ def _refresh_for_event(con, touched: set[str], regions: bool) -> None:
     _, batch_id, kind = _latest_event(con)
     for table_id in sorted(touched):
         _refresh_current_keys(con, TABLES_BY_ID[table_id], batch_id, first_load_allowed=kind == "import")
+    if "training" in touched:
+        _refresh_training_summary(con, batch_id)
     regions = regions and bool(con.execute("SELECT count(*) FROM regions_log WHERE batch_id = ?",
                                            [batch_id]).fetchone()[0])
     # Parents whose sums may change: parents of regions with new figures, old and new parents of regions
@@ -899,18 +914,30 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
     wrote it) copies the batch's rows, which is what the general path gives for one row per key."""
     cur, fact = current_table(table), fact_table(table)
     cols = ", ".join(ident(c) for c in _current_columns(table))
+    keys = ", ".join(ident(k) for k in ["region_id", "year"] + [c.id for c in table.key_columns])
     others = con.execute(f"SELECT count(*) FROM {fact} WHERE batch_id <> ?", [batch_id]).fetchone()[0]
+    # Rows go in in key order: DuckDB's zone maps (min/max per row group) then let a query for a few regions
+    # read only their row groups instead of the whole table.
     if first_load_allowed and others == 0:
         con.execute(f"DELETE FROM {cur}")
-        con.execute(f"INSERT INTO {cur} ({cols}) {_single_batch_select(table)}", {"b": batch_id})
+        con.execute(f"INSERT INTO {cur} ({cols}) {_single_batch_select(table)} ORDER BY {keys}", {"b": batch_id})
         return
-    keys = ", ".join(ident(k) for k in ["region_id", "year"] + [c.id for c in table.key_columns])
     con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT {keys} FROM {fact} WHERE batch_id = ?",
                 [batch_id])
     con.execute(f"DELETE FROM {cur} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', cur)})")
     select = _current_select(table).replace(
         f"FROM {fact} WHERE", f"FROM {fact} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
-    con.execute(f"INSERT INTO {cur} ({cols}) {select}", {"as_of": 2**31 - 1})
+    con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {"as_of": 2**31 - 1})
+
+
+def _refresh_training_summary(con, batch_id: int) -> None:
+    """Recompute ``sum_training`` for the regions and years whose programmes ``batch_id`` wrote."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _training_keys AS "
+                "SELECT DISTINCT region_id, year FROM fact_training WHERE batch_id = ?", [batch_id])
+    con.execute("DELETE FROM sum_training WHERE EXISTS (SELECT 1 FROM _training_keys k "
+                "WHERE k.region_id = sum_training.region_id AND k.year = sum_training.year)")
+    con.execute(f"INSERT INTO sum_training {_training_summary_select('SELECT region_id, year FROM _training_keys')} "
+                "ORDER BY region_id, year")
 
 
 def _single_batch_select(table: Table) -> str:
@@ -945,7 +972,7 @@ def _refresh_rollups(con, table_ids: list[str]) -> None:
         parents = "SELECT region_id FROM _dirty WHERE depth = $depth"
         for table_id in table_ids:
             con.execute(f"DELETE FROM {rollup_table(table_id)} WHERE region_id IN ({parents})", {"depth": depth})
-            con.execute(f"INSERT INTO {rollup_table(table_id)} {_rollup_select(table_id)}", _ALL_YEARS)
+            con.execute(f"INSERT INTO {rollup_table(table_id)} {_rollup_select(table_id)}")
 
 
 def _rollup_select(table_id: str) -> str:
@@ -955,23 +982,33 @@ def _rollup_select(table_id: str) -> str:
         sums = ", ".join(f"sum(e.{ident(f)})::BIGINT" for f in TRAINING_SUMS)
         return (f"SELECT k.parent_id, e.year, any_value(k.n_children), count(*), {sums} "
                 f"FROM ({_effective_training_sql(kids)}) e JOIN _kids k ON k.region_id = e.region_id "
-                f"GROUP BY k.parent_id, e.year")
+                f"GROUP BY k.parent_id, e.year ORDER BY k.parent_id, e.year")
     table = TABLES_BY_ID[table_id]
     parts = []
     for c in additive_columns(table):
         parts += [f"sum(e.{ident(c.id)})::{c.sql_type}", f"count(e.{ident(c.id)})"]
     return (f"SELECT k.parent_id, e.year, any_value(k.n_children), {', '.join(parts)} "
             f"FROM ({_effective_sql(table, kids)}) e JOIN _kids k ON k.region_id = e.region_id "
-            f"GROUP BY k.parent_id, e.year")
+            f"GROUP BY k.parent_id, e.year ORDER BY k.parent_id, e.year")
 
 
 # -- effective figures ------------------------------------------------------------------------------------
 
-def _year_filter(alias: str) -> str:
-    return f"($all_years OR {alias}.year IN (SELECT unnest($years)))"
+def _year_filter(alias: str, years: list[int] | None) -> str:
+    """All years (None), or the listed ones ($years) as a range test first: cheap on every row."""
+    if years is None:
+        return "TRUE"
+    return f"({alias}.year BETWEEN $year_min AND $year_max AND list_contains($years, {alias}.year))"
 
 
-def _effective_sql(table: Table, region_sql: str) -> str:
+def _year_params(years: list[int] | None) -> dict:
+    if years is None:
+        return {}
+    years = [int(y) for y in years]
+    return {"years": years, "year_min": min(years, default=0), "year_max": max(years, default=-1)}
+
+
+def _effective_sql(table: Table, region_sql: str, years: list[int] | None = None) -> str:
     """The effective rows of a simple table for the regions ``region_sql`` selects, with the current table's
     columns: a region's own values, a parent's additive gaps filled by its children's complete sums.
 
@@ -991,16 +1028,27 @@ def _effective_sql(table: Table, region_sql: str) -> str:
             columns.append(f"c.{q}")
     return f"""
         SELECT {', '.join(columns)}
-        FROM (SELECT * FROM {cur} WHERE region_id IN ({region_sql}) AND {_year_filter(cur)}) c
-        FULL OUTER JOIN (SELECT * FROM {roll} WHERE region_id IN ({region_sql}) AND {_year_filter(roll)}) r
+        FROM (SELECT * FROM {cur} WHERE region_id IN ({region_sql}) AND {_year_filter(cur, years)}) c
+        FULL OUTER JOIN (SELECT * FROM {roll} WHERE region_id IN ({region_sql}) AND {_year_filter(roll, years)}) r
           ON c.region_id = r.region_id AND c.year = r.year"""
 
 
-def _training_summary_sql(region_sql: str) -> str:
-    marker = "region_id IN (SELECT unnest($ids))"
-    if marker not in _TRAINING_SUMMARY:
-        raise AssertionError("_TRAINING_SUMMARY no longer filters on $ids: update _training_summary_sql")
-    return _TRAINING_SUMMARY.replace(marker, f"region_id IN ({region_sql})", 1)
+def _training_summary_select(keys_sql: str) -> str:
+    """``_TRAINING_SUMMARY`` over cur_training for the (region_id, year) pairs ``keys_sql`` selects (all
+    rows when it is empty): what ``sum_training`` stores per region and year."""
+    where = "WHERE region_id IN (SELECT unnest($ids)) AND ($all_years OR year IN (SELECT unnest($years)))"
+    if where not in _TRAINING_SUMMARY:
+        raise AssertionError("_TRAINING_SUMMARY's filter changed: update _training_summary_select")
+    restrict = (f"WHERE EXISTS (SELECT 1 FROM ({keys_sql}) k WHERE k.region_id = cur_training.region_id "
+                f"AND k.year = cur_training.year)") if keys_sql else ""
+    return _TRAINING_SUMMARY.replace(where, restrict, 1)
+
+
+def _training_summary_sql(region_sql: str, years: list[int] | None = None) -> str:
+    """The training summary of the regions ``region_sql`` selects, read from ``sum_training``."""
+    columns = ", ".join(ident(c) for c in ["region_id", "year"] + _training_summary_columns())
+    return (f"SELECT {columns} FROM sum_training WHERE region_id IN ({region_sql}) "
+            f"AND {_year_filter('sum_training', years)}")
 
 
 def _training_summary_columns() -> list[str]:
@@ -1011,7 +1059,7 @@ def _training_summary_columns() -> list[str]:
     return names
 
 
-def _effective_training_sql(region_sql: str) -> str:
+def _effective_training_sql(region_sql: str, years: list[int] | None = None) -> str:
     """The training summary of the regions ``region_sql`` selects: a region's own programmes where it has any
     that year, else the sums over its children when every child has training figures (stated rates missing)."""
     columns = []
@@ -1024,37 +1072,42 @@ def _effective_training_sql(region_sql: str) -> str:
     return f"""
         SELECT coalesce(o.region_id, r.region_id) AS region_id, coalesce(o.year, r.year) AS year,
                {', '.join(columns)}
-        FROM ({_training_summary_sql(region_sql)}) o
-        FULL OUTER JOIN (SELECT * FROM roll_training WHERE region_id IN ({region_sql}) AND {_year_filter('roll_training')}
+        FROM ({_training_summary_sql(region_sql, years)}) o
+        FULL OUTER JOIN (SELECT * FROM roll_training WHERE region_id IN ({region_sql}) AND {_year_filter('roll_training', years)}
                          AND n_reporting = n_children) r
           ON o.region_id = r.region_id AND o.year = r.year"""
 
 
-def _inputs_sql(region_sql: str) -> str:
-    """``indicator_inputs`` for the regions ``region_sql`` selects, from effective figures."""
+def _inputs_sql(region_sql: str, years: list[int] | None = None, figures_only: bool = False,
+                first_ctes: str = "", ordered: bool = True) -> str:
+    """``indicator_inputs`` for the regions ``region_sql`` selects, from effective figures. ``figures_only``
+    leaves out list columns (ethnic groups, approximate flags): the formulas do not read them, and turning
+    lists into Python objects is most of the cost of a large comparison. ``first_ctes`` may define what
+    ``region_sql`` reads."""
     simple = simple_tables()
-    ctes = [f"{ident('e_' + t.id)} AS ({_effective_sql(t, region_sql)})" for t in simple]
-    ctes.append(f"e_training AS ({_effective_training_sql(region_sql)})")
+    ctes = ([first_ctes] if first_ctes else [])
+    ctes += [f"{ident('e_' + t.id)} AS ({_effective_sql(t, region_sql, years)})" for t in simple]
+    ctes.append(f"e_training AS ({_effective_training_sql(region_sql, years)})")
     keys = " UNION ".join(f"SELECT region_id, year FROM {ident('e_' + t.id)}" for t in simple)
     keys += " UNION SELECT region_id, year FROM e_training"
     select, joins = ["k.region_id", "k.year"], []
     for t in simple:
         alias = ident(f"t_{t.id}")
-        select += [f"{alias}.{ident(c.id)}" for c in t.value_columns]
-        select.append(f"{alias}.approx AS {ident('approx_' + t.id)}")
+        select += [f"{alias}.{ident(c.id)}" for c in t.value_columns if c.numeric or not figures_only]
+        if not figures_only:
+            select.append(f"{alias}.approx AS {ident('approx_' + t.id)}")
         joins.append(f"LEFT JOIN {ident('e_' + t.id)} {alias} ON {alias}.region_id = k.region_id "
                      f"AND {alias}.year = k.year")
     select.append("tr.* EXCLUDE (region_id, year)")
     joins.append("LEFT JOIN e_training tr ON tr.region_id = k.region_id AND tr.year = k.year")
-    return (f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM ({keys}) k {' '.join(joins)} "
-            f"ORDER BY k.region_id, k.year")
+    order = " ORDER BY k.region_id, k.year" if ordered else ""
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM ({keys}) k {' '.join(joins)}{order}"
 
 
 def effective_inputs(store: Store, region_ids: list[int], years: list[int] | None = None) -> pd.DataFrame:
     """``indicator_inputs`` from effective figures: own values, gaps filled by complete rollups."""
-    params = {"ids": [int(i) for i in region_ids], "years": [int(y) for y in years or []],
-              "all_years": years is None}
-    return store.query_df(_inputs_sql("SELECT unnest($ids)"), params)
+    params = {"ids": [int(i) for i in region_ids], **_year_params(years)}
+    return store.query_df(_inputs_sql("SELECT unnest($ids)", years), params)
 
 
 # -- the region tree, for the region picker ---------------------------------------------------------------
@@ -1163,26 +1216,51 @@ def descendant_counts(store: Store, scope_id: int) -> dict[str, int]:
 
 def compare_inputs(store: Store, scope_id: int, level: str, years: list[int] | None,
                    limit: int = 100_000) -> pd.DataFrame:
-    """Effective indicator inputs of every region of ``level`` under the scope region, with the region's
-    name, code and parent name. Refuses (ValueError) more than ``limit`` regions: only small results reach
-    pandas."""
+    """Effective figures (numbers only: no list columns) of every region of ``level`` under the scope region,
+    with the region's name, code and parent name. Refuses (ValueError) more than ``limit`` regions: only small
+    results reach pandas."""
     info = region_info(store, scope_id)
     if info is None or level not in _LEVEL_IDS:
         raise NotFound("error.unknown_region", value=scope_id)
+    params = {"scope": int(scope_id), "level": level, **_year_params(years)}
     members = _descendants_sql(info["level"])
-    params = {"scope": int(scope_id), "level": level,
-              "years": [int(y) for y in years or []], "all_years": years is None}
-    count_sql = f"SELECT count(*) FROM ({members})"
-    count = store.query_rows(count_sql, _used(count_sql, params))[0][0]
+    count = store.query_rows(f"SELECT count(*) FROM ({members})", _used(members, params))[0][0]
     if count > limit:
         raise ValueError(f"{count} regions of level {level} under region {scope_id}: more than {limit}")
+    # The members are found once (a materialised CTE), then every table is filtered on them.
     sql = f"""
-        WITH inputs AS ({_inputs_sql(members)})
+        WITH inputs AS ({_inputs_sql("SELECT region_id FROM m", years, figures_only=True, ordered=False,
+                                     first_ctes=f"m AS MATERIALIZED ({members})")}),
+        t AS (SELECT region_id, name, code, parent_id FROM region_tree WHERE region_id IN (SELECT region_id FROM inputs)),
+        p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM t))
         SELECT t.name, t.code, p.name AS parent_name, inputs.*
-        FROM inputs JOIN region_tree t ON t.region_id = inputs.region_id
-        LEFT JOIN region_tree p ON p.region_id = t.parent_id
-        ORDER BY inputs.region_id, inputs.year"""
-    return store.query_df(sql, _used(sql, params))
+        FROM inputs JOIN t ON t.region_id = inputs.region_id LEFT JOIN p ON p.region_id = t.parent_id"""
+    return store.query_df(sql, _used(sql, params))  # unordered: the comparison ranks the rows itself
+
+
+def descendant_ids(store: Store, scope_id: int, level: str) -> list[int]:
+    """The regions of ``level`` under the scope region (every region of that level under the root)."""
+    info = region_info(store, scope_id)
+    if info is None or level not in _LEVEL_IDS:
+        raise NotFound("error.unknown_region", value=scope_id)
+    sql = _descendants_sql(info["level"]) + " ORDER BY region_id"
+    return [int(r[0]) for r in store.query_rows(sql, _used(sql, {"scope": int(scope_id), "level": level}))]
+
+
+# Names, codes and parent names of the regions $ids: each side filtered first, so only the row groups of
+# those regions are read instead of joining the whole tree twice.
+_NAMES_CTES = """
+    t AS (SELECT region_id, name, code, level, parent_id FROM region_tree WHERE region_id IN (SELECT unnest($ids))),
+    p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM t))"""
+
+
+def descendant_ids(store: Store, scope_id: int, level: str) -> list[int]:
+    """The regions of ``level`` under the scope region (every region of that level under the root)."""
+    info = region_info(store, scope_id)
+    if info is None or level not in _LEVEL_IDS:
+        raise NotFound("error.unknown_region", value=scope_id)
+    sql = _descendants_sql(info["level"]) + " ORDER BY region_id"
+    return [int(r[0]) for r in store.query_rows(sql, _used(sql, {"scope": int(scope_id), "level": level}))]
 
 
 def _used(sql: str, params: dict) -> dict:
@@ -1192,10 +1270,10 @@ def _used(sql: str, params: dict) -> dict:
 
 def region_names(store: Store, region_ids: list[int]) -> pd.DataFrame:
     """region_id, name, code, level, parent_name of some regions of the tree."""
-    return store.query_df("""
-        SELECT t.region_id, t.name, t.code, t.level, p.name AS parent_name FROM region_tree t
-        LEFT JOIN region_tree p ON p.region_id = t.parent_id WHERE t.region_id IN (SELECT unnest($ids))""",
-                          {"ids": [int(i) for i in region_ids]})
+    return store.query_df(f"""
+        WITH {_NAMES_CTES}
+        SELECT t.region_id, t.name, t.code, t.level, p.name AS parent_name FROM t
+        LEFT JOIN p ON p.region_id = t.parent_id ORDER BY t.region_id""", {"ids": [int(i) for i in region_ids]})
 
 
 # -- rollup checks ----------------------------------------------------------------------------------------
@@ -1206,7 +1284,7 @@ def rollup_status(store: Store, region_id: int, years: list[int] | None = None) 
     effective values, how many children have one and how many children it has, and a status:
     ``agree``, ``disagree`` (own and complete sum differ), ``own_only`` (the children's sum is incomplete),
     ``rolled_up`` (no own value: the complete sum is shown), ``incomplete`` (neither)."""
-    params = {"r": int(region_id), "years": [int(y) for y in years or []], "all_years": years is None}
+    params = {"r": int(region_id), **_year_params(years)}
     frames = []
     for table in simple_tables():
         columns = additive_columns(table)
@@ -1214,7 +1292,7 @@ def rollup_status(store: Store, region_id: int, years: list[int] | None = None) 
                            f"AS {ident('sum_' + c.id)}, r.{_n_column(c.id)} AS {ident('n_' + c.id)}" for c in columns)
         wide = store.query_df(f"""
             SELECT r.year, r.n_children, {picked}
-            FROM (SELECT * FROM {rollup_table(table)} WHERE region_id = $r AND {_year_filter(rollup_table(table))}) r
+            FROM (SELECT * FROM {rollup_table(table)} WHERE region_id = $r AND {_year_filter(rollup_table(table), years)}) r
             LEFT JOIN (SELECT * FROM {current_table(table)} WHERE region_id = $r) c ON c.year = r.year""", params)
         for c in columns:
             frames.append(pd.DataFrame({
@@ -1257,7 +1335,6 @@ def effective_rows(store: Store, table: Table, region_ids: list[int], years: lis
     table's columns, a parent's additive gaps filled by its children's complete sums."""
     if table.key_columns:
         raise ValueError(f"{table.id} has rows per programme: use table_rows or effective_inputs")
-    params = {"ids": [int(i) for i in region_ids], "years": [int(y) for y in years or []],
-              "all_years": years is None}
-    return store.query_df(f"SELECT * FROM ({_effective_sql(table, 'SELECT unnest($ids)')}) "
+    params = {"ids": [int(i) for i in region_ids], **_year_params(years)}
+    return store.query_df(f"SELECT * FROM ({_effective_sql(table, 'SELECT unnest($ids)', years)}) "
                           "ORDER BY region_id, year", params)

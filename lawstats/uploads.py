@@ -160,6 +160,15 @@ def batch_row_counts(upload: Upload) -> dict[str, int]:
     return counts
 
 
+def release_sources(upload: Upload) -> None:
+    """Let go of the files' texts and the region index when only the commit is left, to halve the memory a
+    million-row commit needs. The command line does so: it holds the database alone, so nothing can change
+    between inspecting and committing. (If something did, ``commit_upload`` refuses: inspect again.)"""
+    upload.files = []
+    if upload.prepared is not None:
+        upload.prepared.resolver = None
+
+
 def require_ready(upload: Upload) -> None:
     """Raise ``ValidationFailed`` listing the unknown regions when the upload still waits for a parent."""
     if not upload.ready:
@@ -175,6 +184,8 @@ def commit_upload(store: storage.Store, upload: Upload, *, user_name: str, note:
     """
     require_ready(upload)
     if storage.data_version(store) != upload.data_version:
+        if not upload.files:
+            raise LawstatsError("error.upload_stale")
         _validate(store, upload)
         require_ready(upload)
     batch = upload.prepared.batch
@@ -197,7 +208,7 @@ def _add_preview(store: storage.Store, upload: Upload) -> None:
         return
     before, after = storage.trial_commit(store, batch, keys)
     lang = upload.lang
-    names = _region_names(after["regions"])
+    names = _region_names(after["regions"])  # the batch's regions, new ones included
     for table_id, frame in keys.items():
         upload.preview[table_id] = _table_preview(TABLES_BY_ID[table_id], frame, before["tables"][table_id],
                                                   after["tables"][table_id], names, lang)
@@ -331,8 +342,8 @@ def _indicator_changes(before: pd.DataFrame, after: pd.DataFrame, names: dict[in
         same = (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) < 1e-9)
     moved = both.loc[~same].copy()
     moved["change"] = moved["new"] - moved["old"]
-    moved["label"] = moved["indicator"].map(lambda i: registry.INDICATORS_BY_ID[i].label(lang))
-    moved["unit"] = moved["indicator"].map(lambda i: registry.INDICATORS_BY_ID[i].unit(lang))
+    moved["label"] = moved["indicator"].map({i.id: i.label(lang) for i in registry.INDICATORS})
+    moved["unit"] = moved["indicator"].map({i.id: i.unit(lang) for i in registry.INDICATORS})
     moved["region"] = moved["region_id"].map(names)
     order = {ind.id: n for n, ind in enumerate(registry.INDICATORS)}
     moved = moved.sort_values(["region_id", "year"], kind="stable")

@@ -30,6 +30,10 @@ def table_label(table_id: str | None) -> str:
     return dict(uploads.table_choices(lang)).get(table_id, table_id or "")
 
 
+def file_size(size: int) -> str:
+    return f"{size:,} B" if size < 2**10 else (f"{size / 2**10:,.1f} KB" if size < 2**20 else f"{size / 2**20:,.1f} MB")
+
+
 st.title(t("page.data", lang))
 for kind, key, params in st.session_state.pop(FLASH, []):
     say(kind, key, **params)
@@ -53,32 +57,38 @@ def inspect(file, choices: dict):
     return kept[1]
 
 
+def widget_key(name: str, file) -> str:
+    """Choices belong to one file: a new file starts from automatic again."""
+    return f"data_{name}_{file.file_id}"
+
+
 def option_widgets(file, upload) -> None:
     """Encoding (CSV), sheet (XLSX) and table selectors; their values feed the next inspection."""
-    is_csv = not file.name.lower().endswith((".xlsx", ".xlsm", ".xls"))
-    used = getattr(upload, "encoding", None)
+    inspected = upload if not isinstance(upload, LawstatsError) else None
     left, middle, right = st.columns(3)
-    if is_csv:
-        left.selectbox(t("data.encoding", lang), [None, *uploads.ENCODING_CHOICES], key=f"data_encoding_{file.file_id}",
-                       format_func=lambda e: t("data.encoding_auto", lang, used=used or "?") if e is None else e)
-    sheets = getattr(upload, "sheets", None) or st.session_state.get(f"_data_sheets_{file.file_id}", [])
+    if not file.name.lower().endswith((".xlsx", ".xlsm", ".xls")):
+        used = inspected.encoding if inspected else "?"
+        left.selectbox(t("data.encoding", lang), [None, *uploads.ENCODING_CHOICES], key=widget_key("encoding", file),
+                       format_func=lambda e: e or t("data.encoding_auto", lang, used=used))
+    sheets = (inspected.sheets if inspected else None) or st.session_state.get(widget_key("sheets", file), [])
     if sheets:
-        st.session_state[f"_data_sheets_{file.file_id}"] = sheets  # still offered when a sheet fails
-        middle.selectbox(t("data.sheet", lang), [None, *sheets], key=f"data_sheet_{file.file_id}",
-                         format_func=lambda s: getattr(upload, "sheet", None) or sheets[0] if s is None else s)
-    recognised = table_label(getattr(upload, "table_id", None))
-    right.selectbox(t("data.table", lang), [None, *(tid for tid, _ in uploads.table_choices(lang))],
-                    key=f"data_table_{file.file_id}", format_func=lambda tid: table_label(tid) if tid else (
-                        t("data.table_auto", lang, table=recognised) if recognised else t("data.table_auto_none", lang)))
+        st.session_state[widget_key("sheets", file)] = sheets  # still offered when the chosen sheet fails
+        read = inspected.sheet if inspected and inspected.sheet else sheets[0]
+        middle.selectbox(t("data.sheet", lang), [None, *sheets], key=widget_key("sheet", file),
+                         format_func=lambda s: s or read)
+    recognised = table_label(inspected.table_id) if inspected and inspected.table_id else None
+    automatic = t("data.table_auto", lang, table=recognised) if recognised else t("data.table_auto_none", lang)
+    right.selectbox(t("data.table", lang), [None, *dict(uploads.table_choices(lang))], key=widget_key("table", file),
+                    format_func=lambda tid: table_label(tid) if tid else automatic)
 
 
 def chosen(file) -> dict:
+    """The user's choices for this file, as ``inspect_file`` arguments (automatic ones left out)."""
     state = st.session_state
-    choices = {"encoding": state.get(f"data_encoding_{file.file_id}"), "sheet": state.get(f"data_sheet_{file.file_id}"),
-               "table": state.get(f"data_table_{file.file_id}")}
-    if state.get(f"data_confirm_{file.file_id}"):
-        choices["new_region_parent"] = state.get(f"data_parent_{file.file_id}")
-    return {k: v for k, v in choices.items() if v is not None}
+    choices = {name: state.get(widget_key(name, file)) for name in ("encoding", "sheet", "table")}
+    if state.get(widget_key("confirm", file)):
+        choices["new_region_parent"] = state.get(widget_key("parent", file))
+    return {name: value for name, value in choices.items() if value is not None}
 
 
 def show_problems(error: LawstatsError) -> None:
@@ -92,14 +102,15 @@ def show_problems(error: LawstatsError) -> None:
 
 
 def region_confirmation(file, upload) -> None:
-    say("warning", "data.unknown_regions", count=len(upload.unknown_regions), names="、".join(upload.unknown_regions))
+    names = "、".join(upload.unknown_regions)
+    say("warning", "data.unknown_regions", count=len(upload.unknown_regions), names=names)
     parents = uploads.parent_choices(store)
     paths = dict(zip(parents["region_id"].astype(int), parents["path"]))
     default = list(paths).index(ctx.region_id) if ctx.region_id in paths else 0
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     left.selectbox(t("data.parent", lang), list(paths), index=default, format_func=paths.get,
-                   key=f"data_parent_{file.file_id}")
-    right.checkbox(t("data.confirm_regions", lang, count=len(upload.unknown_regions)), key=f"data_confirm_{file.file_id}")
+                   key=widget_key("parent", file))
+    right.checkbox(t("data.confirm_regions", lang, count=len(upload.unknown_regions)), key=widget_key("confirm", file))
 
 
 def preview(upload) -> None:
@@ -128,7 +139,7 @@ def preview(upload) -> None:
 
 
 def commit_form(file, upload) -> None:
-    with st.form(f"data_commit_{file.file_id}", border=False):
+    with st.form(widget_key("commit", file), border=False):
         note = st.text_area(t("data.note", lang), max_chars=500, height=80)
         submitted = st.form_submit_button(t("data.commit", lang), type="primary", disabled=not upload.ready,
                                           icon=":material/database_upload:")
@@ -148,9 +159,10 @@ def commit_form(file, upload) -> None:
 
 def upload_section() -> None:
     st.header(t("data.section_upload", lang))
-    st.caption(t("data.uploader_note", lang, mb=uploads.MAX_UPLOAD_BYTES // 2**20))
+    limit_mb = min(uploads.MAX_UPLOAD_BYTES // 2**20, st.get_option("server.maxUploadSize"))  # the server's cap wins
+    st.caption(t("data.uploader_note", lang, mb=limit_mb))
     file = st.file_uploader(t("data.uploader", lang), key=f"data_upload_{st.session_state.get('_data_round', 0)}",
-                            max_upload_size=uploads.MAX_UPLOAD_BYTES // 2**20)
+                            max_upload_size=limit_mb)
     if file is None:
         return
     upload = inspect(file, chosen(file))
@@ -158,13 +170,14 @@ def upload_section() -> None:
     if isinstance(upload, LawstatsError):
         show_problems(upload)
         return
-    say("caption", "data.file_read", file=upload.file_name, size=f"{upload.size:,} B", sha=upload.sha256[:12])
+    say("caption", "data.file_read", file=upload.file_name, size=file_size(upload.size), sha=upload.sha256[:12])
     if upload.encoding:
         say("caption", "data.encoding_used", encoding=upload.encoding)
     if upload.duplicate_of:
         say("warning", "data.duplicate", batch=upload.duplicate_of)
     if upload.unknown_columns:
-        say("warning", "data.unknown_columns", table=table_label(upload.table_id), columns="、".join(upload.unknown_columns))
+        say("warning", "data.unknown_columns", table=table_label(upload.table_id),
+            columns="、".join(upload.unknown_columns))
     for text in upload.notice_texts(lang):
         st.info(ui.plain_markdown(text))
     if upload.unknown_regions:
@@ -242,12 +255,13 @@ choices = dict(uploads.table_choices(lang))
 left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
 template = left.selectbox(t("data.table", lang), list(choices), format_func=choices.get, key="data_template",
                           index=min(1, len(choices) - 1))
+template_name = f"{t('data.template_file', lang)}_{choices[template]}"
 middle.download_button(t("data.template_csv", lang), lambda: exchange.template_csv(template, lang),
-                       file_name=f"{t('data.template_file', lang)}_{choices[template]}.csv", mime="text/csv", on_click="ignore",
+                       file_name=f"{template_name}.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", width="stretch")
 right.download_button(t("data.template_xlsx", lang), lambda: exchange.template_xlsx(template, lang),
-                      file_name=f"{t('data.template_file', lang)}_{choices[template]}.xlsx", on_click="ignore", icon=":material/download:",
-                      mime=exchange.XLSX_MIME, width="stretch")
+                      file_name=f"{template_name}.xlsx", mime=exchange.XLSX_MIME, on_click="ignore",
+                      icon=":material/download:", width="stretch")
 
 # 5. Exports of the current data, for everyone: every table at once (XLSX, Parquet) or one table as CSV
 st.header(t("data.section_export", lang))

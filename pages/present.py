@@ -38,7 +38,8 @@ with st.container(horizontal=True, vertical_alignment="center"):
             st.caption(t("present.one_year", lang, year=ctx.year))
     shown = everything.only(chosen)
     st.download_button(t("present.download", lang), data=lambda: deck.build_pptx(shown),
-                       file_name=shown.file_name(), mime=PPTX, on_click="ignore", icon=":material/download:",
+                       file_name=charts.safe_file_name(ctx.region_name, ctx.year, t("present.file_suffix", lang))
+                       + ".pptx", mime=PPTX, on_click="ignore", icon=":material/download:",
                        help=t("present.download_help", lang), disabled=not shown.slides)
     if not presenting:
         st.caption(t("present.hint", lang))
@@ -48,7 +49,7 @@ if not shown.slides:
     st.stop()
 
 
-# 3. The slide, its footer and the controls: a fragment, so that auto-advance reruns only this part
+# 2. The slide, its footer and the controls: a fragment, so that auto-advance reruns only this part
 def step(delta: int) -> None:
     st.session_state["slide"] = (st.session_state.get("slide", 1) - 1 + delta) % len(shown.slides) + 1
 
@@ -74,8 +75,9 @@ def draw(slide: slides.Slide, index: int) -> None:
         columns = 4 if len(slide.kpis) > 6 else 3
         st.plotly_chart(charts.kpi_tiles(slide.kpis, columns, BODY_HEIGHT, BODY_WIDTH), theme=None, key=key,
                         config=config)
-    elif slide.chart is not None:
-        st.plotly_chart(charts.slide_chart(slide.chart, BODY_HEIGHT), theme=None, key=key, config=config)
+    elif slide.chart is not None:  # the slide's title names the chart
+        st.plotly_chart(charts.slide_chart(slide.chart, BODY_HEIGHT, titled=False), theme=None, key=key,
+                        config=config)
 
 
 def slide_view() -> None:

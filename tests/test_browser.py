@@ -81,6 +81,20 @@ def test_every_page_through_the_menu(app_server, browser_page, tmp_path, lang):
         assert t("app.year", lang) in page.locator('[data-testid="stSidebar"]').inner_text(), spec.url_path
 
 
+def test_language_switch_in_the_sidebar(app_server, browser_page, tmp_path):
+    """(AppTest cannot click the frame's widgets under st.navigation: its rerun keeps the old value.)"""
+    page = browser_page
+    page.goto(app_server)
+    wait_for_app(page)
+    assert "户籍人口" in page.locator('[data-testid="stMetricLabel"]').first.inner_text()
+    page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
+    page.get_by_text("Registered persons").first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    assert_clean(page, "switched-to-english", tmp_path)
+    assert "lang=English" in page.url  # the link now reproduces the English view
+    assert active_page_title(page) == t(OVERVIEW.title_key, "en")
+
+
 def test_link_to_a_page_in_english_opens_it_in_english(app_server, browser_page, tmp_path):
     """A shared link (``/<page>?lang=en``) opens that page, in English, and the next page stays English
     (Streamlit resets a value that came from the link on a page switch unless the frame keeps it)."""

@@ -30,7 +30,7 @@ def shoot(page, name: str) -> None:
     Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
-    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 120), 5000)})
+    page.set_viewport_size({"width": size["width"], "height": min(max(size["height"], height + 40), 5000)})
     page.wait_for_timeout(800)
     page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
     page.set_viewport_size(size)
@@ -124,3 +124,23 @@ def test_data_page_screenshots_in_english(server):
         assert t("data.section_upload", "en") in "\n".join(headers)
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(headers))
         shoot(page, "data_en")
+
+
+def test_template_and_export_downloads_are_built_on_click(server):
+    """Download buttons with a callable: the file is built when clicked, in the browser as a user gets it."""
+    import io
+    import zipfile
+
+    with chromium_page() as page:
+        page.goto(server + "/data")
+        wait_for_app(page)
+        with page.expect_download() as template:
+            page.get_by_role("button", name=t("data.template_csv", "zh")).click()
+        data = Path(template.value.path()).read_bytes()
+        assert template.value.suggested_filename == "模板_人口.csv"
+        assert data.startswith(b"\xef\xbb\xbf") and "户籍人口".encode() in data.splitlines()[0]
+
+        with page.expect_download() as export:
+            page.get_by_role("button", name=t("data.export_parquet", "zh")).click()
+        names = zipfile.ZipFile(io.BytesIO(Path(export.value.path()).read_bytes())).namelist()
+        assert "population.parquet" in names and "regions.parquet" in names

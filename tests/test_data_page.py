@@ -67,8 +67,8 @@ def button(at: AppTest, key: str, lang: str = "zh"):
 
 
 def log_in(at: AppTest, password: str = PASSWORD, lang: str = "zh") -> None:
-    at.text_input[0].input(ANALYST)
-    at.text_input[1].input(password)
+    at.main.text_input[0].input(ANALYST)
+    at.main.text_input[1].input(password)
     button(at, "data.log_in", lang).click().run()
     assert not at.exception, at.exception
 
@@ -92,14 +92,14 @@ def test_without_login_there_is_no_upload_but_templates_and_exports(app_db, anal
     assert t("data.section_history", "zh") not in [h.value for h in at.header]
     labels = [b.label for b in at.get("download_button")]
     assert t("data.template_csv", "zh") in labels and t("data.export_xlsx", "zh") in labels
-    assert [i.label for i in at.text_input] == [t("data.user_name", "zh"), t("data.password", "zh")]
+    assert [i.label for i in at.main.text_input] == [t("data.user_name", "zh"), t("data.password", "zh")]
 
 
 def test_fresh_install_says_how_to_create_the_first_analyst(app_db, users_file):
     at = open_data_page("en")
     command = texts(at.code)
     assert "python -m lawstats adduser" in command and str(users_file) in command
-    assert len(at.file_uploader) == 0 and len(at.text_input) == 0  # no login form: nobody could log in
+    assert len(at.file_uploader) == 0 and len(at.main.text_input) == 0  # no login form: nobody could log in
 
 
 def test_wrong_password_is_refused_and_counted(app_db, analyst):
@@ -177,3 +177,50 @@ def test_the_page_speaks_english(app_db, analyst):
     headers = [h.value for h in at.header]
     assert headers[:2] == [t("data.section_upload", "en"), t("data.section_history", "en")]
     assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in h) for h in headers)
+
+
+def selectbox(at: AppTest, key: str, lang: str = "zh"):
+    found = [s for s in at.selectbox if s.label == t(key, lang)]
+    assert found, f"no select {t(key, lang)!r}"
+    return found[0]
+
+
+def test_encoding_override_then_back_to_automatic(app_db, analyst):
+    at = open_data_page()
+    log_in(at)
+    at.file_uploader[0].set_value(("人口_GBK.csv", GBK_FILE, "text/csv")).run()
+    selectbox(at, "data.encoding").set_value("utf-8").run()
+    assert not at.exception, at.exception
+    assert at.error and not [f for f in frames(at) if t("upload.col_old", "zh") in f.columns]  # refused
+    assert not [b for b in at.button if b.label == t("data.commit", "zh")]
+    selectbox(at, "data.encoding").set_value(None).run()  # 自动识别 again
+    assert not at.error
+    assert [f for f in frames(at) if t("upload.col_old", "zh") in f.columns]
+
+
+def test_xlsx_offers_its_sheets_and_leaves_the_total_row_out(app_db, analyst):
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "说明"
+    workbook.active.append(["本表为西堡镇人口数据"])
+    data = workbook.create_sheet("人口")
+    for row in (["地区", "年份", "户籍人口"], ["西堡镇", 2024, 25300], ["合计", None, 25300]):
+        data.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    at = open_data_page()
+    log_in(at)
+    at.file_uploader[0].set_value(("人口.xlsx", buffer.getvalue(), "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    sheets = selectbox(at, "data.sheet")
+    assert sheets.options[1:] == ["说明", "人口"]
+    assert not [s for s in at.selectbox if s.label == t("data.encoding", "zh")]  # no encoding for XLSX
+    assert "第 3 行" in texts(at.info)  # the total row, left out with a notice
+    sheets.set_value("说明").run()
+    assert at.error  # that sheet holds no table ...
+    selectbox(at, "data.sheet").set_value("人口").run()  # ... and the choice is still offered
+    assert not at.error and [f for f in frames(at) if t("upload.col_old", "zh") in f.columns]

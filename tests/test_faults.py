@@ -17,7 +17,7 @@ from lawstats import cli, seed, storage
 from lawstats.errors import DatabaseError
 from lawstats.i18n import t
 from lawstats.navigation import PAGES
-from tests.conftest import ROOT, page_text, run_page
+from tests.conftest import ROOT, run_page
 
 OVERVIEW = next(p for p in PAGES if p.default)
 

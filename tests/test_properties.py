@@ -77,6 +77,7 @@ def test_vectorised_normalising_agrees_with_the_one_cell_version(texts):
     assert numbers.missing_texts(series).tolist() == [numbers.is_missing(t) for t in texts]
     stems = importer.name_stems(numbers.normalise_texts(series)).to_pylist()
     assert stems == [importer.name_stem(t) for t in texts]
+    assert importer.display_names(series) == [importer.display_name(t) for t in texts]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""Caches are keyed by the data version: a commit shows on the next run of the page, an undo takes it back,
+for the region itself and for the regions above it (their rollups)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lawstats import seed, storage
+from tests.conftest import ROOT
+
+
+def registered_persons(at) -> str:
+    return next(m.value for m in at.metric if m.label.startswith("户籍人口"))
+
+
+def correction(region_id: int, persons: int) -> storage.NewBatch:
+    rows = pd.DataFrame([{"region_id": region_id, "year": 2024, "registered_persons": persons,
+                          "source": "测试更正", "section": None, "approx": []}])
+    return storage.NewBatch(file_name="correction.csv", rows={"population": rows})
+
+
+@pytest.fixture
+def store(app_db):
+    s = seed.open_store(app_db)
+    yield s
+    s.close()
+
+
+def overview(query: dict | None = None) -> AppTest:
+    """One view of the overview: the frame and the page, as a browser's rerun runs them. (A second
+    ``AppTest.run()`` of the same instance would run the page script alone, without the frame.) The
+    Streamlit caches live in the process, so every view after the first is served warm."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_commit_shows_on_the_next_run_and_undo_takes_it_back(store):
+    assert registered_persons(overview()).startswith("25,218")
+    assert registered_persons(overview()).startswith("25,218")  # a warm view, from the cache
+    xibao = storage.find_region_id(store, "西堡镇")
+    batch = storage.commit_batch(store, correction(xibao, 26_000))
+    assert registered_persons(overview()).startswith("26,000")
+    storage.undo_batch(store, batch)
+    assert registered_persons(overview()).startswith("25,218")
+
+
+def test_a_commit_reaches_the_rollups_above_the_region(store):
+    county = str(storage.find_region_id(store, "湟中区"))
+    at = overview({"region": county})
+    assert at.query_params["region"] in (county, [county])
+    assert at.session_state["_lawstats_context"].region_name == "湟中区"
+    assert registered_persons(at).startswith("25,218")  # the county's sum of its one township
+    batch = storage.commit_batch(store, correction(storage.find_region_id(store, "西堡镇"), 25_500))
+    assert registered_persons(overview({"region": county})).startswith("25,500")
+    storage.undo_batch(store, batch)
+    assert registered_persons(overview({"region": county})).startswith("25,218")
+
+
+def test_an_unknown_region_in_the_link_falls_back_with_a_notice(store):
+    at = overview({"region": "99999"})
+    assert not at.exception
+    assert registered_persons(at).startswith("25,218")
+    assert any("99999" in w.value for w in at.warning)
+
+
+def test_a_link_may_name_the_region_by_code_or_name(store):
+    at = overview({"region": "湟中区"})
+    assert any(s.value == storage.find_region_id(store, "湟中区") for s in at.sidebar.selectbox)
+    assert not at.warning

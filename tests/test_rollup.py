@@ -1,0 +1,279 @@
+"""Rollups and the region hierarchy on a small synthetic county (tests/scale_data.py).
+
+The generated CSVs are the oracle: sums of villages and townships are recomputed from them in pandas and
+compared with what the store says. Rules checked: only counts and areas add up; a sum exists only where every
+child has the figure; a region's own figure is what it shows, and a differing complete sum is flagged, not
+preferred; rates are recomputed from summed counts; commits and undos refresh exactly what a full rebuild gives.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from lawstats import indicators, storage, summary
+from tests.scale_data import YEARS, County, make_county, villages_of
+
+DERIVED = ["cur_population", "cur_land", "cur_grid", "cur_training", "cur_governance", "cur_regions", "region_tree",
+           "sum_training", "roll_population", "roll_land", "roll_grid", "roll_training", "roll_governance"]
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory) -> County:
+    return make_county(tmp_path_factory.mktemp("rollup"))
+
+
+@pytest.fixture
+def store(county):
+    s = storage.Store(county.db)
+    yield s
+    s.close()
+
+
+def region_ids(store) -> dict[str, int]:
+    tree = store.query_df("SELECT region_id, code FROM region_tree WHERE code IS NOT NULL")
+    return dict(zip(tree["code"], tree["region_id"].astype(int)))
+
+
+def village_sums(county: County, table: str, column: str) -> pd.DataFrame:
+    """Per township code and year: the sum of its villages' column, and whether every village has it."""
+    rows = county.csv(table).merge(villages_of(county), left_on="统计用区划代码", right_on="code")
+    grouped = rows.groupby(["township_code", "年份"])[column]
+    return pd.DataFrame({"sum": grouped.sum(min_count=1), "complete": grouped.count() == grouped.size()})
+
+
+def township_rows(county: County, table: str) -> pd.DataFrame:
+    frame = county.csv(table)
+    return frame[frame["地区"].str.startswith("合成镇")].set_index(["统计用区划代码", "年份"])
+
+
+def effective(store, region_id: int, column: str) -> dict[int, float]:
+    inputs = storage.indicator_inputs(store, [region_id])
+    return {int(y): (float(v) if v is not None and not pd.isna(v) else math.nan)
+            for y, v in zip(inputs["year"], inputs[column])}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The hierarchy
+
+
+def test_region_tree_paths_children_and_search(store, county):
+    ids = region_ids(store)
+    regions = county.regions()
+    township = regions[regions["级别"] == "乡镇（街道）"].iloc[3]
+    path = storage.region_path(store, ids[township["统计用区划代码"]])
+    assert list(path["level"]) == ["province", "city", "county", "township"]
+    assert list(path["name"])[-1] == township["名称"]
+    county_id = int(path["region_id"].iloc[2])
+    assert len(storage.tree_children(store, county_id)) == 15
+    assert len(storage.tree_children(store, ids[township["统计用区划代码"]])) == \
+        int((regions["上级"] == township["统计用区划代码"]).sum())
+    roots = storage.tree_children(store, storage.ROOT_ID)
+    assert set(roots["name"]) == {"青海省", "合成省01"}
+    assert storage.descendant_counts(store, county_id) == {"township": 15, "village": 225}
+    found = storage.search_regions(store, township["名称"][-3:])
+    assert township["名称"] in set(found["name"])
+    by_code = storage.search_regions(store, township["统计用区划代码"][:9])
+    assert len(by_code) == 20 and by_code["code"].str.startswith(township["统计用区划代码"][:9]).all()
+    tid = ids[township["统计用区划代码"]]
+    assert storage.find_region_id(store, str(tid)) == tid
+    assert storage.find_region_id(store, township["统计用区划代码"]) == tid
+    assert storage.find_region_id(store, township["名称"]) == tid
+    assert storage.find_region_id(store, "不存在的地区") is None
+
+
+def test_default_region_prefers_real_data(store):
+    default = summary.default_region(store)
+    assert storage.region_info(store, default)["name"] == "西堡镇"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sums
+
+
+def test_township_sums_of_villages_match_the_files(store, county):
+    ids = region_ids(store)
+    expected = village_sums(county, "population", "户籍人口")
+    for (code, year), row in expected.iterrows():
+        status = storage.rollup_status(store, ids[code], [int(year)])
+        got = status[status["column_id"] == "registered_persons"].iloc[0]
+        assert got["children_sum"] == row["sum"]
+        assert got["children_with_value"] == got["n_children"]
+
+
+def test_disagreeing_townships_are_flagged_with_both_values(store, county):
+    ids = region_ids(store)
+    sums = village_sums(county, "population", "户籍人口")
+    own = township_rows(county, "population")["户籍人口"]
+    differ = [(code, int(year)) for (code, year), s in sums["sum"].items() if own[(code, year)] != s]
+    assert differ, "the synthetic county is meant to hold a few disagreeing township-years"
+    flagged = []
+    for code, _ in {(c, None) for c, _ in differ}:
+        status = storage.rollup_status(store, ids[code])
+        rows = status[(status["column_id"] == "registered_persons") & (status["status"] == "disagree")]
+        flagged += [(code, int(y)) for y in rows["year"]]
+        for r in rows.itertuples():
+            assert r.own == own[(code, r.year)] and r.children_sum == sums["sum"][(code, r.year)]
+    assert sorted(flagged) == sorted(differ)
+    # the township shows what it reported, never silently the sum
+    code, year = differ[0]
+    assert effective(store, ids[code], "registered_persons")[year] == own[(code, year)]
+    # and the many-regions check finds the same ones
+    many = storage.rollup_disagreements(store, [ids[c] for c, _ in differ], year)
+    assert ids[code] in set(many["region_id"])
+
+
+def test_county_sums_its_townships_own_reports(store, county):
+    ids = region_ids(store)
+    townships = township_rows(county, "population").reset_index()
+    per_year = townships.groupby("年份")["户籍人口"].sum()
+    county_code = county.regions().query("级别 == '县（区）'")["统计用区划代码"].iloc[0]
+    got = effective(store, ids[county_code], "registered_persons")
+    assert got == {int(y): float(v) for y, v in per_year.items()}
+
+
+def test_incomplete_children_give_no_sum(store, county):
+    """The last village lacks its forest area in the first year: its township, county and everything above
+    have no forest total that year, and do in the other years."""
+    ids = region_ids(store)
+    sums = village_sums(county, "land", "林地面积（亩）")
+    incomplete = sums[~sums["complete"]]
+    assert len(incomplete) == 1
+    (code, year), row = next(iter(incomplete.iterrows()))
+    assert int(year) == YEARS[0]
+    path = storage.region_path(store, ids[code])
+    for region_id in path["region_id"]:
+        values = effective(store, int(region_id), "forest_area")
+        assert math.isnan(values[YEARS[0]]), int(region_id)
+        assert all(not math.isnan(values[y]) for y in YEARS[1:])
+    township_forest = effective(store, ids[code], "forest_area")
+    assert township_forest[YEARS[1]] == pytest.approx(sums["sum"][(code, YEARS[1])], abs=1e-6)
+    status = storage.rollup_status(store, ids[code], [YEARS[0]])
+    assert status.set_index("column_id").loc["forest_area", "status"] == "incomplete"
+    assert status.set_index("column_id").loc["cultivated_area", "status"] == "rolled_up"
+
+
+def test_rates_are_recomputed_from_summed_counts_and_stated_rates_do_not_roll_up(store, county):
+    ids = region_ids(store)
+    county_code = county.regions().query("级别 == '县（区）'")["统计用区划代码"].iloc[0]
+    inputs = storage.indicator_inputs(store, [ids[county_code]], [2024])
+    values = indicators.compute(inputs).iloc[0]
+    townships = township_rows(county, "population").xs(2024, level="年份")
+    assert values["household_size"] == pytest.approx(townships["户籍人口"].sum() / townships["户籍户数"].sum())
+    assert math.isnan(inputs["minority_share_stated"].iloc[0])  # a stated rate never adds up
+    training = county.csv("training")
+    exams = training[(training["类型"] == "考试") & (training["年份"] == 2024)]
+    assert inputs["exam_required"].iloc[0] == exams["应参加人数"].sum()
+    assert values["exam_participation_rate"] == pytest.approx(
+        100 * exams["实际参加人数"].sum() / exams["应参加人数"].sum())
+    assert math.isnan(inputs["study_rate_stated_min"].iloc[0])
+    assert math.isnan(values["study_completion_rate"])  # one study programme has only a stated rate
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Commits and undos refresh what they touch, with the semantics of a full rebuild
+
+
+def snapshot(store) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in DERIVED:
+        frame = store.query_df(f"SELECT * FROM {name}")
+        keys = [c for c in ("region_id", "year", "programme") if c in frame.columns]
+        out[name] = frame.sort_values(keys).reset_index(drop=True)
+    return out
+
+
+def full_rebuild(store) -> None:
+    con = store.cursor()
+    con.execute("BEGIN TRANSACTION")
+    for table in storage.TABLES:
+        cols = ", ".join(storage.ident(c) for c in storage._current_columns(table))
+        con.execute(f"DELETE FROM {storage.current_table(table)}")
+        con.execute(f"INSERT INTO {storage.current_table(table)} ({cols}) {storage._current_select(table)}",
+                    {"as_of": 2**31 - 1})
+    con.execute("DELETE FROM cur_regions")
+    con.execute("INSERT INTO cur_regions " + storage._REGIONS_SELECT, {"as_of": 2**31 - 1})
+    storage.rebuild_scale_tables(con)
+    con.execute("COMMIT")
+
+
+def assert_same_as_full_rebuild(store) -> None:
+    incremental = snapshot(store)
+    full_rebuild(store)
+    rebuilt = snapshot(store)
+    for name in DERIVED:
+        pd.testing.assert_frame_equal(incremental[name], rebuilt[name], check_dtype=False, obj=name)
+
+
+def population_row(region_id: int, year: int, **values) -> pd.DataFrame:
+    return pd.DataFrame([{"region_id": region_id, "year": year, **values, "source": "合成数据（仅供测试）",
+                          "section": None, "approx": []}])
+
+
+@pytest.fixture
+def scratch(tmp_path, county):
+    """A copy of the county database that a test may change."""
+    import shutil
+
+    path = tmp_path / "scratch.duckdb"
+    shutil.copy(county.db, path)
+    s = storage.Store(path)
+    yield s
+    s.close()
+
+
+def test_a_village_correction_moves_its_sums_and_undo_restores_them(scratch, county):
+    ids = region_ids(scratch)
+    village = villages_of(county).iloc[0]
+    village_id, township_id = ids[village["code"]], ids[village["township_code"]]
+    before = storage.rollup_status(scratch, township_id, [2024]).set_index("column_id")
+    old_sum = before.loc["resident_persons", "children_sum"]
+    old_value = scratch.query_rows("SELECT resident_persons FROM cur_population WHERE region_id = ? AND year = 2024",
+                                   [village_id])[0][0]
+    batch = storage.commit_batch(scratch, storage.NewBatch(
+        file_name="correction.csv", rows={"population": population_row(village_id, 2024, resident_persons=old_value - 5)}))
+    after = storage.rollup_status(scratch, township_id, [2024]).set_index("column_id")
+    assert after.loc["resident_persons", "children_sum"] == old_sum - 5
+    assert_same_as_full_rebuild(scratch)
+    storage.undo_batch(scratch, batch)
+    restored = storage.rollup_status(scratch, township_id, [2024]).set_index("column_id")
+    assert restored.loc["resident_persons", "children_sum"] == old_sum
+    assert_same_as_full_rebuild(scratch)
+
+
+def test_a_new_child_without_figures_makes_the_parent_incomplete_until_undone(scratch, county):
+    ids = region_ids(scratch)
+    township_code = villages_of(county).iloc[0]["township_code"]
+    township_id = ids[township_code]
+    assert not math.isnan(effective(scratch, township_id, "cultivated_area")[2024])
+    regions = pd.DataFrame([{"region_id": -1, "name": "合成村新设", "level": "village", "parent_id": township_id,
+                             "code": None}])
+    batch = storage.commit_batch(scratch, storage.NewBatch(file_name="regions.csv", regions=regions, synthetic=True))
+    assert math.isnan(effective(scratch, township_id, "cultivated_area")[2024])  # no own figure, sum incomplete
+    status = storage.rollup_status(scratch, township_id, [2024]).set_index("column_id")
+    assert status.loc["registered_persons", "status"] == "own_only"  # its own report still shows
+    assert_same_as_full_rebuild(scratch)
+    storage.undo_batch(scratch, batch)
+    assert not math.isnan(effective(scratch, township_id, "cultivated_area")[2024])
+    assert_same_as_full_rebuild(scratch)
+
+
+def test_undoing_the_whole_import_leaves_the_default_data_alone(scratch):
+    before = storage.indicator_inputs(scratch, [summary.default_region(scratch)])
+    synthetic = storage.list_batches(scratch).query("kind == 'import' and synthetic")["batch_id"].iloc[0]
+    storage.undo_batch(scratch, int(synthetic))
+    assert scratch.query_rows("SELECT count(*) FROM region_tree WHERE name LIKE '合成%'")[0][0] == 0
+    assert storage.tree_children(scratch, storage.ROOT_ID)["name"].tolist() == ["青海省"]
+    pd.testing.assert_frame_equal(storage.indicator_inputs(scratch, [summary.default_region(scratch)]), before)
+    assert_same_as_full_rebuild(scratch)
+
+
+def test_leaf_inputs_are_unchanged_by_the_rollups(store):
+    """A region without children reads exactly its own rows, as before rollups existed."""
+    xibao = storage.find_region_id(store, "西堡镇")
+    inputs = storage.indicator_inputs(store, [xibao], [2024]).iloc[0]
+    assert inputs["registered_persons"] == 25218
+    assert inputs["minority_share_stated"] == pytest.approx(0.64)
+    assert inputs["study_rate_stated_min"] == 100.0
