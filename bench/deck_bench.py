@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from pptx import Presentation  # noqa: E402
 
-from lawstats import deck, seed, slides, storage, summary, synth  # noqa: E402
+from lawstats import deck, seed, slides, summary, synth  # noqa: E402
 
 TARGET_SECONDS = 2.0
 SYNTHETIC_YEARS = list(range(2015, 2025))

@@ -166,6 +166,8 @@ class Naive:
 
     def children(self, region_id: int) -> pd.DataFrame:
         regions = self.regions()
+        if region_id == storage.ROOT_ID:  # the top-level regions
+            return regions[regions["parent_id"].isna()].sort_values("name")
         return regions[regions["parent_id"] == region_id].sort_values("name")
 
     def path(self, region_id: int) -> list[int]:
@@ -340,44 +342,60 @@ def _compare(ours, expected, columns) -> bool:
     return ours == list(expected)
 
 
-def measure_pages(db_path: Path, scale: str, repeats: int) -> list[dict]:
-    """AppTest runs of app.py: warm reruns of pages, a small commit, and the first view after it."""
+def _view(query: dict | None = None, script: str = "app.py"):
+    """One fresh view in AppTest: the frame and the default page (the overview), as a browser's rerun runs
+    them. Streamlit's caches live in the process, so a view after the first is served warm."""
     from streamlit.testing.v1 import AppTest
 
+    at = AppTest.from_file(str(ROOT / script), default_timeout=600)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    start = time.perf_counter()
+    at.run()
+    elapsed = (time.perf_counter() - start) * 1000
+    if at.exception:
+        raise RuntimeError(f"{script} failed: {[e.value for e in at.exception]}")
+    return at, elapsed
+
+
+def measure_pages(db_path: Path, scale: str, repeats: int, regions: dict[str, int]) -> list[dict]:
+    """AppTest: warm views of the overview (frame and page) for a township, a county and the country; the
+    frame alone; warm reruns of other pages' scripts (AppTest reruns a page without its frame); a small
+    commit, the first view after it (every cache missed), and its undo."""
     from lawstats import ui
 
     os.environ["LAWSTATS_DB"] = str(db_path)
     records = []
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.run()
-    if at.exception:
-        raise RuntimeError(f"the app failed: {[e.value for e in at.exception]}")
-    for page in ("overview", "population", "compare"):
-        if page != "overview":
-            at.switch_page(f"pages/{page}.py")
+    for label, region_id in regions.items():
+        query = {"region": str(region_id)}
+        _view(query)  # fills the caches
+        times = [_view(query)[1] for _ in range(repeats)]
+        records.append(record(f"page.overview.warm_view/{label}", scale, None, times))
+    times = [_view(script="bench/frame_only.py")[1] for _ in range(repeats)]
+    records.append(record("frame.warm_run", scale, None, times))
+    for page in ("population", "land", "grid", "training", "governance", "compare"):
+        at, _ = _view()
+        at.switch_page(f"pages/{page}.py")
         at.run()
-        if at.exception:
-            raise RuntimeError(f"page {page} failed: {[e.value for e in at.exception]}")
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
             at.run()
             times.append((time.perf_counter() - start) * 1000)
+        if at.exception:
+            raise RuntimeError(f"page {page} failed: {[e.value for e in at.exception]}")
         records.append(record(f"page.{page}.warm_rerun", scale, None, times))
-    at.switch_page("pages/overview.py")
-    at.run()
     store = ui.get_store()
     start = time.perf_counter()
     batch_id = small_commit(store)
-    commit_ms = (time.perf_counter() - start) * 1000
-    records.append(record("commit.one_village", scale, 1, [commit_ms]))
-    start = time.perf_counter()
-    at.run()
-    first_ms = (time.perf_counter() - start) * 1000
-    records.append(record("page.overview.first_view_after_commit", scale, None, [first_ms]))
+    records.append(record("commit.one_village", scale, 1, [(time.perf_counter() - start) * 1000]))
+    _, first = _view()
+    records.append(record("page.overview.first_view_after_commit", scale, None, [first]))
     start = time.perf_counter()
     storage.undo_batch(store, batch_id, user_name="bench")
     records.append(record("undo.one_village", scale, 1, [(time.perf_counter() - start) * 1000]))
+    _, first = _view()
+    records.append(record("page.overview.first_view_after_undo", scale, None, [first]))
     return records
 
 
@@ -423,11 +441,12 @@ def run(scale: str = "county", json_path: str | None = None, repeats: int = 30, 
                               peak_rss_mb=imported["peak_rss_mb"]))
     store = storage.Store(db_path)
     try:
+        regions = pick_regions(store)
         records += measure_queries(store, scale, repeats, baseline_repeats)
     finally:
         store.close()
     log(f"queries: {len(records)} records")
-    records += measure_pages(db_path, scale, page_repeats)
+    records += measure_pages(db_path, scale, page_repeats, regions)
     peak = peak_rss_mb()
     for r in records:
         if r["peak_rss_mb"] is None and r["name"].startswith(("page.", "commit.", "undo.")):

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from lawstats.i18n import t
 from lawstats.registry import Indicator
 from lawstats.slides import fit_number, text_width  # slide text layout, shared with the .pptx
 
@@ -75,12 +76,6 @@ def plain(text) -> str:
 
 CHART_HEIGHT = 420
 TARGET_COLOR = "#424242"
-
-
-def _t(key: str, lang: str, **params) -> str:
-    from lawstats.i18n import t
-
-    return t(key, lang, **params)
 
 
 def number_text(value) -> str:
@@ -181,44 +176,44 @@ def _first_slice_at_three(values) -> float:
 
 def population_structure(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Registered vs resident, persons and households (``summary.population_structure``)."""
-    return _paneled_bars(frame, _t("pages.chart.population_structure", lang), lang, present, height)
+    return _paneled_bars(frame, t("pages.chart.population_structure", lang), lang, present, height)
 
 
 def minority_composition(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Minority persons as a part of the registered population (``summary.minority_composition``)."""
-    return _donut(frame, _t("pages.chart.minority", lang), lang, present, height)
+    return _donut(frame, t("pages.chart.minority", lang), lang, present, height)
 
 
 def household_sizes(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Persons per household, registered and resident (``summary.household_sizes``)."""
     unit = frame["unit"].iloc[0] if len(frame) else ""
-    return _hbars(frame, _t("pages.chart.household_size", lang), unit_title(_t("pages.axis.household_size", lang),
+    return _hbars(frame, t("pages.chart.household_size", lang), unit_title(t("pages.axis.household_size", lang),
                                                                             unit, lang), present, height, PALETTE[2])
 
 
 def land_areas(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Cultivated vs forest land in 亩 (``summary.land_areas``)."""
     unit = frame["unit"].iloc[0] if len(frame) else ""
-    return _hbars(frame, _t("pages.chart.land_areas", lang), unit_title(_t("pages.axis.area", lang), unit, lang),
+    return _hbars(frame, t("pages.chart.land_areas", lang), unit_title(t("pages.axis.area", lang), unit, lang),
                   present, height, PALETTE[2])
 
 
 def land_composition(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Cultivated and forest land as shares of the two together (``summary.land_areas``)."""
-    return _donut(frame, _t("pages.chart.land_composition", lang), lang, present, height)
+    return _donut(frame, t("pages.chart.land_composition", lang), lang, present, height)
 
 
 def land_per_person(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Cultivated and forest land per registered person (``summary.land_per_person``)."""
     unit = frame["unit"].iloc[0] if len(frame) else ""
-    return _hbars(frame, _t("pages.chart.land_per_person", lang),
-                  unit_title(_t("pages.axis.per_person", lang), unit, lang), present, height, PALETTE[2])
+    return _hbars(frame, t("pages.chart.land_per_person", lang),
+                  unit_title(t("pages.axis.per_person", lang), unit, lang), present, height, PALETTE[2])
 
 
 def grid_chain(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """The governance chain 镇 → 片区 → 子网格 as boxes joined by arrows, each box with its count, the last
     arrow with the average branching (``summary.grid_chain``). No split per area is drawn: the report has none."""
-    fig = new_figure(_t("pages.chart.grid_chain", lang), present)
+    fig = new_figure(t("pages.chart.grid_chain", lang), present)
     values = [float(v) for v in frame["value"]]
     for i, (item, value, unit) in enumerate(zip(frame["item"], values, frame["unit"])):
         color = PALETTE[(i + 1) % len(PALETTE)]
@@ -233,7 +228,7 @@ def grid_chain(frame, lang: str, present: bool = False, height: int | None = Non
                            text="", showarrow=True, arrowhead=3, arrowsize=1.4, arrowwidth=2, arrowcolor="#757575")
         if values[i - 1] > 0 and i > 1:
             fig.add_annotation(x=i - 0.5, y=0.08, showarrow=False, font=dict(size=13, color="#616161"),
-                               text=_t("pages.per_parent", lang, value=number_text(round(values[i] / values[i - 1], 1))))
+                               text=t("pages.per_parent", lang, value=number_text(round(values[i] / values[i - 1], 1))))
     fig.update_xaxes(visible=False, range=[-0.5, len(values) - 0.5])
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(showlegend=False, height=height or 300, margin=dict(l=10, r=10, t=60, b=10))
@@ -242,32 +237,32 @@ def grid_chain(frame, lang: str, present: bool = False, height: int | None = Non
 
 def grid_coverage(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """What the grid covers: villages, communities, enterprises, schools, shops (``summary.grid_coverage``)."""
-    return _hbars(frame, _t("pages.chart.grid_coverage", lang), _t("pages.axis.count", lang), present, height)
+    return _hbars(frame, t("pages.chart.grid_coverage", lang), t("pages.axis.count", lang), present, height)
 
 
 def grid_loads(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Registered persons and households per sub-grid (``summary.grid_loads``)."""
-    return _hbars(frame, _t("pages.chart.grid_load", lang), _t("pages.axis.per_subgrid", lang), present, height,
+    return _hbars(frame, t("pages.chart.grid_load", lang), t("pages.axis.per_subgrid", lang), present, height,
                   PALETTE[3])
 
 
 def safety_counts(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Key persons, mental illness managed, dispute groups, belief venues, clues (``summary.safety_counts``)."""
-    return _hbars(frame, _t("pages.chart.safety_counts", lang), _t("pages.axis.count", lang), present, height,
+    return _hbars(frame, t("pages.chart.safety_counts", lang), t("pages.axis.count", lang), present, height,
                   PALETTE[0])
 
 
 def training_sessions(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Sessions held per programme (``summary.training_sessions``)."""
     unit = frame["unit"].iloc[0] if len(frame) else ""
-    return _hbars(frame, _t("pages.chart.training_sessions", lang),
-                  unit_title(_t("pages.chart.training_sessions", lang), unit, lang), present, height, PALETTE[4])
+    return _hbars(frame, t("pages.chart.training_sessions", lang),
+                  unit_title(t("pages.chart.training_sessions", lang), unit, lang), present, height, PALETTE[4])
 
 
 def training_rates(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Each programme's rates against the target: one bar per programme and kind of rate as the report states
     it, a diamond where it is computed from counts, a dashed line at the target (``summary.training_rates``)."""
-    fig = new_figure(_t("pages.chart.training_rates", lang), present)
+    fig = new_figure(t("pages.chart.training_rates", lang), present)
     rows = [_rate_row_label(p, s, lang) for p, s in zip(frame["item"], frame["series"])]
     for i, series in enumerate(dict.fromkeys(frame["series"])):
         mask = (frame["series"] == series).to_numpy()
@@ -276,24 +271,24 @@ def training_rates(frame, lang: str, present: bool = False, height: int | None =
             name=plain(series), marker_color=PALETTE[(i + 1) % len(PALETTE)],
             text=[with_unit(v, "%") for v in frame.loc[mask, "stated"]], textposition="inside",
             insidetextanchor="end", textfont=dict(color="white"),
-            hovertemplate="%{y}: %{x:,}%<extra>" + _t("pages.stated", lang) + "</extra>"))
+            hovertemplate="%{y}: %{x:,}%<extra>" + t("pages.stated", lang) + "</extra>"))
     computed = frame["computed"].notna().to_numpy()
     if computed.any():
         fig.add_trace(go.Scatter(
             y=[r for r, m in zip(rows, computed) if m], x=frame.loc[computed, "computed"].astype("float64"),
-            mode="markers", name=_t("pages.computed", lang),
+            mode="markers", name=t("pages.computed", lang),
             marker=dict(symbol="diamond", size=14, color=TARGET_COLOR, line=dict(color="white", width=1)),
-            hovertemplate="%{y}: %{x:,}%<extra>" + _t("pages.computed", lang) + "</extra>"))
+            hovertemplate="%{y}: %{x:,}%<extra>" + t("pages.computed", lang) + "</extra>"))
     if frame["target"].notna().any():
         target = float(frame["target"].dropna().iloc[0])
         fig.add_vline(x=target, line=dict(color=TARGET_COLOR, dash="dash", width=2),
-                      annotation_text=_t("pages.target_line", lang, target=number_text(target)),
+                      annotation_text=t("pages.target_line", lang, target=number_text(target)),
                       annotation_position="top")
     fig.update_layout(barmode="overlay", bargap=0.3, height=height or max(300, 170 + 44 * len(frame)),
                       uniformtext=dict(minsize=11, mode="show"), margin=dict(b=100),
                       legend=dict(yref="container", y=0.02, yanchor="bottom",
-                                  title=dict(text=_t("pages.stated", lang) + ("：" if lang == "zh" else ":"))))
-    fig.update_xaxes(title_text=unit_title(_t("pages.axis.rate", lang), "%", lang), range=[0, 112],
+                                  title=dict(text=t("pages.stated", lang) + ("：" if lang == "zh" else ":"))))
+    fig.update_xaxes(title_text=unit_title(t("pages.axis.rate", lang), "%", lang), range=[0, 112],
                      tickformat=",")
     fig.update_yaxes(autorange="reversed")
     return fig
@@ -314,7 +309,7 @@ def trend_lines(frame, lang: str, present: bool = False, height: int | None = No
     for i, group in enumerate(groups):
         part = frame[frame["group"] == group]
         unit = part["unit"].iloc[0]
-        changes = [("" if c is None or c != c else f"<br>{_t('common.yoy', lang)} {'+' if c >= 0 else ''}"
+        changes = [("" if c is None or c != c else f"<br>{t('common.yoy', lang)} {'+' if c >= 0 else ''}"
                     f"{number_text(round(c, 2))}") for c in part["yoy"]]
         fig.add_trace(go.Scatter(
             x=part["year"], y=part["value"].astype("float64"), mode="lines+markers", showlegend=False,
@@ -323,7 +318,14 @@ def trend_lines(frame, lang: str, present: bool = False, height: int | None = No
             row=i // columns + 1, col=i % columns + 1)
         fig.update_yaxes(title_text=unit, tickformat=",", row=i // columns + 1, col=i % columns + 1)
         fig.update_xaxes(tickformat="d", dtick=1, row=i // columns + 1, col=i % columns + 1)
-    return _styled(fig, _t("pages.chart.trend", lang), present, height or 300 * rows + 80)
+    return _styled(fig, t("pages.chart.trend", lang), present, height or 300 * rows + 80)
+
+
+def children_bars(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
+    """Registered persons of each village or community (``summary.children_figures``)."""
+    unit = frame["unit"].iloc[0] if len(frame) else ""
+    return _hbars(frame, t("pages.chart.children", lang), unit_title(t("pages.axis.persons", lang), unit, lang),
+                  present, height)
 
 
 def to_svg(fig: go.Figure, width: int = 1000, height: int | None = None) -> bytes:
@@ -355,12 +357,6 @@ def _which_chromium() -> str | None:
     return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
                 None)
 
-
-def children_bars(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
-    """Registered persons of each village or community (``summary.children_figures``)."""
-    unit = frame["unit"].iloc[0] if len(frame) else ""
-    return _hbars(frame, _t("pages.chart.children", lang), unit_title(_t("pages.axis.persons", lang), unit, lang),
-                  present, height)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -605,7 +601,9 @@ def distribution_bars(bins, indicator: Indicator, title: str, lang: str, marker:
                       annotation_font_color=HIGHLIGHT_COLOR)
     fig.update_layout(showlegend=False, height=CHART_HEIGHT, bargap=0)
     fig.update_xaxes(title_text=axis_title(indicator, lang), tickformat=",")
-    fig.update_yaxes(title_text=_t("compare.regions_axis", lang), tickformat=",d")
+    most = int(bins["count"].max()) if len(bins) else 0
+    fig.update_yaxes(title_text=t("compare.regions_axis", lang), tickformat=",d", rangemode="tozero",
+                     **({"dtick": 1} if most <= 8 else {}))  # counts: no fractional ticks
     return fig
 
 
@@ -637,7 +635,7 @@ def indicator_scatter(points, x: Indicator, y: Indicator, title: str, lang: str,
     if binned is not None:
         fig.add_trace(go.Heatmap(
             x=binned["x"], y=binned["y"], z=binned["count"], colorscale="Blues",
-            colorbar=dict(title=dict(text=_t("compare.density", lang)), tickformat=",d"),
+            colorbar=dict(title=dict(text=t("compare.density", lang)), tickformat=",d"),
             hovertemplate="%{x:,.2f}, %{y:,.2f}: %{z:,}<extra></extra>"))
     else:
         fig.add_trace(go.Scattergl(

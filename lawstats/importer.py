@@ -332,35 +332,60 @@ def display_names(texts: pd.Series) -> list[str]:
     return out
 
 
-class RegionResolver:
-    """Finds regions by code or name (exact, then without level suffix), with a parent to tell twins apart."""
+class RegionIndex:
+    """The store's regions indexed by code, normalised name and name stem. Built once per data version and
+    shared (it is never changed); an import adds its new regions in its own ``RegionResolver``."""
 
     def __init__(self, regions: pd.DataFrame):
-        self._parent: dict[int, int | None] = {}  # compact: a million regions must fit in memory
-        self._level: dict[int, str] = {}
-        self._new: dict[int, dict] = {}  # regions this import creates
-        self._by_code: dict[str, int] = {}
-        self._by_name: dict[str, list[int]] = {}
-        self._by_stem: dict[str, list[int]] = {}
-        self._next_temp = -1
+        self.parent: dict[int, int | None] = {}  # compact: a million regions must fit in memory
+        self.level: dict[int, str] = {}
+        self.by_code: dict[str, int] = {}
+        self.by_name: dict[str, list[int]] = {}
+        self.by_stem: dict[str, list[int]] = {}
         if not len(regions):
             return
         ids = regions["region_id"].astype("int64").tolist()
-        names = regions["name"].astype(str)
-        normalised = normalise_texts(names)
+        normalised = normalise_texts(regions["name"].astype(str))
         stems = name_stems(normalised).to_pylist()
         parents = regions["parent_id"].astype("Int64").tolist() if "parent_id" in regions else [None] * len(ids)
         codes = regions["code"].tolist() if "code" in regions else [None] * len(ids)
         levels = regions["level"].tolist() if "level" in regions else [None] * len(ids)
         for rid, norm, stem, level, parent_id, code in zip(ids, normalised.to_pylist(), stems, levels, parents,
                                                             codes):
-            parent_id = None if parent_id is None or parent_id is pd.NA else int(parent_id)
-            self._parent[rid] = parent_id
-            self._level[rid] = level
+            self.parent[rid] = None if parent_id is None or parent_id is pd.NA else int(parent_id)
+            self.level[rid] = level
             if code is not None and not pd.isna(code) and str(code).strip():
-                self._by_code[normalise_text(code)] = rid
-            self._by_name.setdefault(norm, []).append(rid)
-            self._by_stem.setdefault(stem, []).append(rid)
+                self.by_code[normalise_text(code)] = rid
+            self.by_name.setdefault(norm, []).append(rid)
+            self.by_stem.setdefault(stem, []).append(rid)
+
+
+class RegionResolver:
+    """Finds regions by code or name (exact, then without level suffix), with a parent to tell twins apart.
+
+    ``regions``: the store's regions (a frame) or their ``RegionIndex``. Regions the import creates are kept
+    here, beside the shared index, with temporary negative ids."""
+
+    def __init__(self, regions: pd.DataFrame | RegionIndex):
+        self.index = regions if isinstance(regions, RegionIndex) else RegionIndex(regions)
+        self._parent: dict[int, int | None] = {}
+        self._level: dict[int, str] = {}
+        self._new: dict[int, dict] = {}  # regions this import creates
+        self._by_code: dict[str, int] = {}
+        self._by_name: dict[str, list[int]] = {}
+        self._by_stem: dict[str, list[int]] = {}
+        self._next_temp = -1
+
+    def _named(self, key: str) -> list[int]:
+        base, extra = self.index.by_name.get(key, ()), self._by_name.get(key, ())
+        return [*base, *extra] if extra else list(base)
+
+    def _stemmed(self, key: str) -> list[int]:
+        base, extra = self.index.by_stem.get(key, ()), self._by_stem.get(key, ())
+        return [*base, *extra] if extra else list(base)
+
+    def _coded(self, key: str) -> int | None:
+        return self._by_code.get(key, self.index.by_code.get(key))
 
     def _index(self, rid: int, name: str, code, normalised: str | None = None) -> None:
         if code is not None and not pd.isna(code) and str(code).strip():
@@ -386,14 +411,14 @@ class RegionResolver:
         return pd.DataFrame(rows, columns=["region_id", "name", "level", "parent_id", "code"])
 
     def parent_of(self, rid: int):
-        return self._parent[rid]
+        return self._parent[rid] if rid < 0 else self.index.parent[rid]
 
     def level_of(self, rid: int) -> str:
-        return self._level[rid]
+        return self._level[rid] if rid < 0 else self.index.level[rid]
 
     def children_named(self, name: str, parent_id: int | None, normalised: str | None = None) -> list[int]:
         normalised = normalise_text(name) if normalised is None else normalised
-        return [rid for rid in self._by_name.get(normalised, ()) if self._parent[rid] == parent_id]
+        return [rid for rid in self._named(normalised) if self.parent_of(rid) == parent_id]
 
     def resolve_names(self, names: list) -> list[tuple[int | None, str]]:
         """``resolve`` of many names (no code, no parent): names and stems normalised in one vectorised step,
@@ -405,7 +430,7 @@ class RegionResolver:
         out = []
         for name, norm, stem, blank in zip(names, normalised.to_pylist(), stems, missing):
             found = None if blank or norm.startswith("'") or norm.isdigit() else \
-                (self._by_name.get(norm) or self._by_stem.get(stem))
+                (self._named(norm) or self._stemmed(stem))
             if found is not None and len(found) == 1:
                 out.append((found[0], ""))
             else:
@@ -415,7 +440,7 @@ class RegionResolver:
     def resolve(self, name: str | None, code: str | None = None, parent: str | None = None) -> tuple[int | None, str]:
         """(region id, "") or (None, problem kind: unknown_region, ambiguous_region, unknown_code)."""
         if code and not is_missing(code):
-            rid = self._by_code.get(normalise_text(code))
+            rid = self._coded(normalise_text(code))
             if rid is not None:
                 return rid, ""
             if not name or is_missing(name):
@@ -424,9 +449,9 @@ class RegionResolver:
             return None, "missing_region"
         name = normalise_text(_unguard(name))
         if re.fullmatch(r"\d{6,12}", name):  # a code in the name column
-            rid = self._by_code.get(name)
+            rid = self._coded(name)
             return (rid, "") if rid is not None else (None, "unknown_code")
-        found = self._by_name.get(name) or self._by_stem.get(name_stem(name)) or []
+        found = self._named(name) or self._stemmed(name_stem(name, normalised=True))
         if len(found) > 1 and parent and not is_missing(parent):
             parent_id, _ = self.resolve(parent)
             found = [rid for rid in found if self.parent_of(rid) == parent_id]
@@ -952,9 +977,11 @@ class PreparedImport:
         return sorted({r for f in self.files for r in f.new_regions})
 
 
-def prepare_import(regions: pd.DataFrame, files: list[tuple[str, RawTable]], options: ImportOptions,
+def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, RawTable]], options: ImportOptions,
                    sha256: str | None = None) -> PreparedImport:
-    """Validate files (regions files first) into one batch; raises ValidationFailed listing every problem."""
+    """Validate files (regions files first) into one batch; raises ValidationFailed listing every problem.
+
+    ``regions``: the store's regions (``storage.regions``), or their ``RegionIndex`` when the caller keeps one."""
     resolver = RegionResolver(regions)
     log = ProblemLog()
 

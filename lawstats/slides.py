@@ -161,13 +161,13 @@ def parse_sections(text: str | None) -> list[str] | None:
 def build(store: storage.Store, region_id: int, year: int, lang: str = "zh") -> Deck:
     """Every slide the data allows for a region and year (choose some with ``Deck.only``)."""
     data = _Data.load(store, region_id, year, lang)
-    slides = [title_slide(data), kpi_slide(data)]
-    slides += [domain_slide(data, domain) for domain in DOMAIN_IDS]
-    slides += [s for s in (trend_slide(data, domain) for domain in DOMAIN_IDS) if s is not None]
-    slides += [s for s in (year_comparison_slide(data), children_slide(data)) if s is not None]
-    slides += definition_slides(data, slides)
-    slides.append(sources_slide(data))
-    return Deck(data.region, year, lang, data.version, data.version_text, data.synthetic, tuple(slides))
+    made = [title_slide(data), kpi_slide(data)]
+    made += [domain_slide(data, domain) for domain in DOMAIN_IDS]
+    made += [s for s in (trend_slide(data, domain) for domain in DOMAIN_IDS) if s is not None]
+    made += [s for s in (year_comparison_slide(data), children_slide(data)) if s is not None]
+    made += definition_slides(data, made)
+    made.append(sources_slide(data))
+    return Deck(data.region, year, lang, data.version, data.version_text, data.synthetic, tuple(made))
 
 
 @dataclass
@@ -197,7 +197,7 @@ class _Data:
         inputs, values, _ = summary.region_values(store, region_id)
         version, when = storage.last_update(store)
         when_text = when.strftime("%Y-%m-%d %H:%M") if when is not None else t("common.missing", lang)
-        rows = {table.id: storage.table_rows(store, table, [region_id]) for table in TABLES}
+        rows = {declared.id: storage.table_rows(store, declared, [region_id]) for declared in TABLES}
         year_sources = pd.concat([r[["year", "source"]] for r in rows.values()]).dropna().drop_duplicates()
         return cls(store, region_id, str(regions.loc[region_id, "name"]), _region_path(regions, region_id), year,
                    lang, version, t("common.data_as_of", lang, version=version, when=when_text),

@@ -167,13 +167,6 @@ def minority_composition(row: pd.Series, lang: str) -> pd.DataFrame:
     return _sourced(frame, ["minority_persons", "registered_persons", "minority_share_stated"])
 
 
-def minority_share_check(row: pd.Series, lang: str) -> dict:
-    """The minority share as stated and as computed (for the sentence under the chart)."""
-    return {"stated": _number(row, "minority_share_stated"),
-            "computed": _ratio_of(row, "minority_persons", "registered_persons", 100),
-            "minority": _number(row, "minority_persons"), "registered": _number(row, "registered_persons")}
-
-
 def _ratio_of(row: pd.Series, numerator: str, denominator: str, scale: float = 1.0) -> float:
     """A ratio of two figures of one row; missing (not zero) when the denominator is missing or zero."""
     bottom = _number(row, denominator)
@@ -308,7 +301,9 @@ def indicator_series(values: pd.DataFrame, ids: list[str], lang: str) -> pd.Data
             out.append({"group": indicator.label(lang), "year": int(year), "value": round(float(value), 4),
                         "yoy": None if pd.isna(change) else round(float(change), 4), "unit": indicator.unit(lang)})
     frame = pd.DataFrame(out, columns=["group", "year", "value", "yoy", "unit"])
-    return frame.sort_values(["group", "year"], kind="stable").reset_index(drop=True)
+    order = {INDICATORS_BY_ID[i].label(lang): n for n, i in enumerate(ids)}  # the registry's order, not A-Z
+    return frame.sort_values(["group", "year"], key=lambda c: c.map(order) if c.name == "group" else c,
+                             kind="stable").reset_index(drop=True)
 
 
 def for_display(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -327,8 +322,9 @@ def alt_text(title: str, frame: pd.DataFrame, lang: str, limit: int = 12) -> str
     return f"{title}：{'；'.join(parts)}" if lang == "zh" else f"{title}: {'; '.join(parts)}"
 
 
-def source_line(provenance: pd.DataFrame, column_ids: list[str], lang: str) -> str:
-    """Where a chart's figures come from: the documents and sections of the columns it draws."""
+def source_line(provenance: pd.DataFrame, column_ids: list[str], lang: str, fallback: list[str] = ()) -> str:
+    """Where a chart's figures come from: the documents and sections of the columns it draws (from the
+    per-value provenance); ``fallback`` (the documents of the rows) where no value has provenance recorded."""
     rows = provenance[provenance["column_id"].isin(column_ids)].dropna(subset=["source"])
     sections: dict[str, list[str]] = {}
     for source, section in zip(rows["source"].astype(str), rows["section"]):
@@ -336,6 +332,7 @@ def source_line(provenance: pd.DataFrame, column_ids: list[str], lang: str) -> s
         if isinstance(section, str) and section and section not in listed:
             listed.append(section)
     parts = [f"{source}（{'；'.join(listed)}）" if listed else source for source, listed in sections.items()]
+    parts = parts or list(fallback)
     return t("common.source", lang, source="；".join(parts) if parts else t("common.missing", lang))
 
 
@@ -490,7 +487,7 @@ def minority_notes(row: pd.Series, lang: str) -> list[str]:
                        minority=format_number(_number(row, "minority_persons")),
                        registered=format_number(_number(row, "registered_persons"))))
     groups = row.get("ethnic_groups") if "ethnic_groups" in row.index else None
-    if groups is not None and not (isinstance(groups, float) and math.isnan(groups)) and len(groups):
+    if hasattr(groups, "__len__") and not isinstance(groups, str) and len(groups):  # None, NaN and NA have no length
         notes.append(t("pages.ethnic_groups", lang, groups="、".join(str(g) for g in groups)))
     return notes
 

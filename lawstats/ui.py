@@ -12,6 +12,7 @@ import streamlit as st
 from lawstats import charts, seed, storage, summary
 from lawstats.errors import LawstatsError
 from lawstats.i18n import DEFAULT_LANG, LANGS, t
+from lawstats.registry import INDICATORS_BY_ID
 
 CACHE_ENTRIES = 256  # bounded: every entry costs memory on a shared server
 
@@ -264,10 +265,13 @@ def _write_region_to_link(region_id: int, default: int) -> None:
     st.session_state[REGION_URL_STATE] = value
 
 
+WHOLE = -1  # the picker's "all of <parent>" item (None would show as an empty selectbox)
+
+
 def _picked(key: str, parent_id: int) -> None:
     """A list of the picker changed: the region is the item chosen, or its parent for "all of it"."""
     value = st.session_state.get(key)
-    st.session_state[REGION_STATE] = parent_id if value is None else int(value)
+    st.session_state[REGION_STATE] = parent_id if value in (None, WHOLE) else int(value)
 
 
 def _region_picker(version: int, region_id: int, lang: str) -> None:
@@ -278,21 +282,22 @@ def _region_picker(version: int, region_id: int, lang: str) -> None:
         if children.empty:
             break
         names = dict(zip(children["region_id"].astype(int), children["name"]))
-        chosen = path[depth + 1] if depth + 1 < len(path) else None
+        chosen = path[depth + 1] if depth + 1 < len(path) else WHOLE
         if parent == storage.ROOT_ID:
-            options = ([storage.ROOT_ID] if len(children) > 1 else []) + list(names)
-            chosen = storage.ROOT_ID if chosen is None else chosen
-            whole = t("app.all_regions", lang)
+            whole = storage.ROOT_ID  # "all regions" is a region of its own (the root of the tree)
+            options = ([whole] if len(children) > 1 else []) + list(names)
+            label_of_whole = t("app.all_regions", lang)
         else:
-            options = [None] + list(names)
-            whole = t("app.region_whole", lang, name=names_of_path(version, parent, lang))
+            whole = WHOLE
+            options = [whole] + list(names)
+            label_of_whole = t("app.region_whole", lang, name=names_of_path(version, parent, lang))
+        chosen = whole if chosen == WHOLE else chosen
         key = PICK_KEY.format(depth=depth)
         st.session_state[key] = chosen if chosen in options else options[0]
         label = level_label(children["level"].mode().iloc[0], lang)
         st.sidebar.selectbox(label, options, key=key, on_change=_picked, args=(key, parent),
-                             format_func=lambda r, names=names, whole=whole: whole if r in (None, storage.ROOT_ID)
-                             else names[r])
-        if chosen in (None, storage.ROOT_ID):
+                             format_func=lambda r, names=names, text=label_of_whole: names.get(r, text))
+        if chosen == whole:
             break
 
 
@@ -359,8 +364,8 @@ def kpi_cards(table: pd.DataFrame, lang: str, columns: int = 4) -> None:
 def _kpi_card(row, lang: str) -> None:
     """One card: value and unit, change with sparkline, definition as tooltip, ⚠ on a failing check."""
     delta = None
-    if row.yoy is not None and not pd.isna(row.yoy):
-        delta = summary.format_number(row.yoy, 2, lang)
+    if row.yoy is not None and not pd.isna(row.yoy):  # the change in the indicator's own decimals (counts: none)
+        delta = summary.format_number(row.yoy, INDICATORS_BY_ID[row.id].decimals, lang)
     help_text = f"{row.definition}\n\n{t('common.indicator', lang)}: {row.formula}"
     label = row.label
     if row.check_status == "fail":
@@ -428,7 +433,8 @@ def training_programmes(ctx: Context) -> pd.DataFrame:
 
 
 def source_of(ctx: Context, column_ids: list[str]) -> str:
-    return summary.source_line(provenance(ctx.version, ctx.region_id, ctx.year), column_ids, ctx.lang)
+    return summary.source_line(provenance(ctx.version, ctx.region_id, ctx.year), column_ids, ctx.lang,
+                               fallback=sources(ctx.version, ctx.region_id, ctx.year))
 
 
 def domain_kpis(ctx: Context, domain: str, columns: int = 4) -> None:
@@ -710,9 +716,10 @@ def rollup_section(ctx: Context) -> None:
     if not info or not info["n_children"] or status.empty:
         st.info(t("rollup.none", ctx.lang, region=ctx.region_name, year=ctx.year), icon=":material/info:")
         return
-    st.dataframe(summary_rollup_table(status, ctx.lang), hide_index=True, width="stretch",
-                 column_config={t("rollup.col.own", ctx.lang): st.column_config.NumberColumn(format="localized"),
-                                t("rollup.col.sum", ctx.lang): st.column_config.NumberColumn(format="localized")})
+    table = summary_rollup_table(status, ctx.lang)
+    widths = dict(zip(table.columns, ("small", "medium", "small", "small", "small", "medium")))
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.TextColumn(width=w) for c, w in widths.items()})
 
 
 def summary_rollup_table(status: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -721,13 +728,18 @@ def summary_rollup_table(status: pd.DataFrame, lang: str) -> pd.DataFrame:
 
     order = {"disagree": 0, "own_only": 1, "incomplete": 2, "rolled_up": 3, "agree": 4}
     frame = status.assign(order=status["status"].map(order)).sort_values(["order", "table_id", "column_id"])
+    decimals = {c.id: (0 if c.kind == "count" else 2) for table in TABLES_BY_ID.values() for c in table.columns}
+    status_keys = [f"rollup.status.{s}_none_below" if s == "own_only" and n == 0 else f"rollup.status.{s}"
+                   for s, n in zip(frame["status"], frame["children_with_value"])]
     return pd.DataFrame({
         t("rollup.col.table", lang): [TABLES_BY_ID[i].label(lang) for i in frame["table_id"]],
         t("rollup.col.column", lang): [TABLES_BY_ID[ti].column(ci).label(lang)
                                        for ti, ci in zip(frame["table_id"], frame["column_id"])],
-        t("rollup.col.own", lang): frame["own"].to_numpy(),
-        t("rollup.col.sum", lang): frame["children_sum"].to_numpy(),
+        t("rollup.col.own", lang): [summary.format_number(v, decimals[c], lang)
+                                    for v, c in zip(frame["own"], frame["column_id"])],
+        t("rollup.col.sum", lang): [summary.format_number(v, decimals[c], lang)
+                                    for v, c in zip(frame["children_sum"], frame["column_id"])],
         t("rollup.col.children", lang): [f"{int(a):,} / {int(b):,}" for a, b in
                                          zip(frame["children_with_value"], frame["n_children"])],
-        t("rollup.col.status", lang): [t(f"rollup.status.{s}", lang) for s in frame["status"]],
+        t("rollup.col.status", lang): [t(key, lang) for key in status_keys],
     })

@@ -124,7 +124,7 @@ def inspect_files(store: storage.Store, files: list[tuple[str, bytes]], *, encod
 def _validate(store: storage.Store, upload: Upload) -> None:
     """Fill ``upload`` from the importer; unknown regions alone leave it waiting, anything else raises."""
     try:
-        prepared = importer.prepare_import(storage.regions(store), upload.files, upload.options, upload.sha256)
+        prepared = importer.prepare_import(region_index(store), upload.files, upload.options, upload.sha256)
     except ValidationFailed as error:
         details = error.details
         if details is None or details.empty or not details["kind"].eq("unknown_region").all():
@@ -141,6 +141,17 @@ def _validate(store: storage.Store, upload: Upload) -> None:
     upload.notices = [n for f in prepared.files for n in f.notices]
     upload.new_regions = prepared.unknown_regions
     upload.row_count = sum(len(f.rows) for f in prepared.files)
+
+
+def region_index(store: storage.Store) -> importer.RegionIndex:
+    """The store's regions indexed for name and code lookups, built once per data version and kept on the
+    store (the index is never changed, so every session of the server may share it)."""
+    version = storage.data_version(store)
+    cached = getattr(store, "_region_index", None)
+    if cached is None or cached[0] != version:
+        cached = (version, importer.RegionIndex(storage.regions(store)))
+        store._region_index = cached
+    return cached[1]
 
 
 def _tables_of(files: list[tuple[str, RawTable]], options: ImportOptions) -> tuple[str | None, list[str]]:

@@ -56,15 +56,15 @@ if where is not None:
     a.metric(t("compare.rank", lang, region=ctx.region_name), t("compare.rank_value", lang, **where),
              help=t("compare.rank_help", lang), border=True)
     b.metric(t("compare.percentile", lang), t("compare.percentile_value", lang, share=where["percentile"]),
-             border=True)
-    c.metric(t("compare.value_of", lang, region=ctx.region_name),
-             charts.with_unit(round(where["value"], indicator.decimals), indicator.unit(lang)), border=True)
+             help=t("compare.percentile_help", lang), border=True)
+    c.metric(charts.unit_title(t("compare.value_of", lang, region=ctx.region_name), indicator.unit(lang), lang),
+             charts.number_text(round(where["value"], indicator.decimals)), border=True)
 elif highlight is not None:
     st.caption(t("compare.no_value_selected", lang, region=ctx.region_name, year=ctx.year))
 elif ctx.region_id != storage.ROOT_ID:
     st.caption(t("compare.not_in_set", lang, region=ctx.region_name))
-d.metric(t("compare.median", lang), charts.with_unit(round(float(ranking["value"].median()), indicator.decimals),
-                                                     indicator.unit(lang)), border=True)
+d.metric(charts.unit_title(t("compare.median", lang), indicator.unit(lang), lang),
+         charts.number_text(round(float(ranking["value"].median()), indicator.decimals)), border=True)
 
 # 4. Ranking: top and bottom N, the chosen region wherever it ranks, the rest summarised
 st.subheader(t("compare.section.ranking", lang))

@@ -42,13 +42,10 @@ def open_page(page, title_key: str, lang: str = "zh") -> None:
     wait_for_app(page)
 
 
-def headline(page, label: str = "户籍人口") -> str:
+def wait_for_headline(page, value: str, label: str = "户籍人口") -> None:
+    """The overview's KPI card shows ``value`` (fails after the timeout if it never does)."""
     card = page.locator('[data-testid="stMetric"]', has_text=label).first
-    return card.locator('[data-testid="stMetricValue"]').inner_text()
-
-
-def alert(page, kind: str) -> str:
-    return "\n".join(page.locator(f'[data-testid="stAlertContent{kind}"]').all_inner_texts())
+    card.locator('[data-testid="stMetricValue"]', has_text=value).wait_for(timeout=30_000)
 
 
 @pytest.fixture
@@ -71,6 +68,7 @@ def test_upload_commit_overview_undo_in_chromium(server):
         page.get_by_label(t("data.user_name", "zh"), exact=True).fill(ANALYST)
         page.get_by_label(t("data.password", "zh"), exact=True).fill(PASSWORD)
         page.get_by_role("button", name=t("data.log_in", "zh")).click()
+        page.get_by_role("button", name=t("data.log_out", "zh")).wait_for()
         wait_for_app(page)
         assert ANALYST in page.locator('[data-testid="stMain"]').inner_text()
 
@@ -86,24 +84,22 @@ def test_upload_commit_overview_undo_in_chromium(server):
 
         page.get_by_label(t("data.note", "zh")).fill("浏览器测试")
         page.get_by_role("button", name=t("data.commit", "zh")).click()
+        page.locator('[data-testid="stAlertContentSuccess"]', has_text="第 2 批").wait_for()
         wait_for_app(page)
-        page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for()
-        assert "第 2 批" in alert(page, "Success")
 
         open_page(page, "page.overview")
-        assert headline(page).startswith("25,300")
+        wait_for_headline(page, "25,300")
 
         open_page(page, "page.data")
         page.get_by_role("button", name=t("data.undo", "zh")).click()
+        page.locator('[data-testid="stAlertContentWarning"]', has_text="第 2 批").wait_for()  # confirm first
         wait_for_app(page)
-        assert "第 2 批" in alert(page, "Warning")
         page.get_by_role("button", name=t("data.undo_yes", "zh")).click()
+        page.locator('[data-testid="stAlertContentSuccess"]', has_text="第 2 批已撤销").wait_for()
         wait_for_app(page)
-        page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for()
-        assert "第 2 批已撤销" in alert(page, "Success")
 
         open_page(page, "page.overview")
-        assert headline(page).startswith("25,218")
+        wait_for_headline(page, "25,218")
         assert dialogs == []
 
 
@@ -115,6 +111,7 @@ def test_data_page_screenshots_in_english(server):
         page.get_by_label(t("data.user_name", "en"), exact=True).fill(ANALYST)
         page.get_by_label(t("data.password", "en"), exact=True).fill(PASSWORD)
         page.get_by_role("button", name=t("data.log_in", "en")).click()
+        page.get_by_role("button", name=t("data.log_out", "en")).wait_for()
         wait_for_app(page)
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
             {"name": "population_GBK.csv", "mimeType": "text/csv", "buffer": GBK_FILE})

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lawstats import seed, storage
+from lawstats import seed, storage, summary
 from tests.conftest import ROOT
 
 
@@ -38,14 +38,19 @@ def overview(query: dict | None = None) -> AppTest:
     return at.run()
 
 
-def test_commit_shows_on_the_next_run_and_undo_takes_it_back(store):
+def test_commit_shows_on_the_next_run_and_undo_takes_it_back(store, monkeypatch):
+    computed = []
+    original = summary.indicator_table
+    monkeypatch.setattr(summary, "indicator_table", lambda *a, **k: computed.append(a[1:3]) or original(*a, **k))
     assert registered_persons(overview()).startswith("25,218")
-    assert registered_persons(overview()).startswith("25,218")  # a warm view, from the cache
+    assert registered_persons(overview()).startswith("25,218")
+    assert len(computed) == 1  # the second view came from the cache
     xibao = storage.find_region_id(store, "西堡镇")
     batch = storage.commit_batch(store, correction(xibao, 26_000))
     assert registered_persons(overview()).startswith("26,000")
     storage.undo_batch(store, batch)
     assert registered_persons(overview()).startswith("25,218")
+    assert len(computed) == 3  # each new data version computed once
 
 
 def test_a_commit_reaches_the_rollups_above_the_region(store):

@@ -170,8 +170,9 @@ def test_trend_lines_one_panel_per_indicator_with_year_over_year():
     assert pd.isna(first) and second == 218.0  # no change before the first year
     fig = charts.trend_lines(frame, "en")
     assert [list(trace.x) for trace in fig.data] == [[2023, 2024], [2023, 2024]]
-    assert sorted(float(v) for v in fig.data[1].y) == [25000.0, 25218.0]
-    assert "YoY +218" in fig.data[1].customdata[1]
+    assert [a.text for a in fig.layout.annotations] == ["Registered persons", "Minority share"]  # registry order
+    assert list(fig.data[0].y) == [25000.0, 25218.0] and list(fig.data[1].y) == [0.60, 0.64]
+    assert "YoY +218" in fig.data[0].customdata[1]
     assert fig.layout.title.text == t("pages.chart.trend", "en")
 
 

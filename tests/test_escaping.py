@@ -114,6 +114,7 @@ def test_data_page_shows_file_names_notes_and_uploaded_headers_as_text(hostile, 
     page.get_by_label("用户名", exact=True).fill(ANALYST)
     page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="退出登录").wait_for()
     wait_for_app(page)
     choices = [box.input_value() for box in page.locator('[data-testid="stMain"] [data-testid="stSelectbox"] input').all()]
     assert any(FILE_NAME in choice for choice in choices), choices  # the batch to undo names its file

@@ -146,3 +146,40 @@ def test_glossary_lists_every_indicator_check_and_column(lang):
     assert len(columns_table) == declared
     assert "耕地面积" in set(columns_table[t("pages.col.column_zh", lang)])
     assert "0.64%" in page_text(at)  # the details card of the chosen indicator is there too
+
+
+# ---------------------------------------------------------------------------------------------------------
+# With several years and villages (synthetic data, labelled so): the trend and the villages are drawn.
+
+
+@pytest.fixture(scope="module")
+def synthetic_db(tmp_path_factory):
+    """The default data plus a small synthetic county over two years, imported through the CLI."""
+    from lawstats import cli, storage
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    db = folder / "lawstats.duckdb"
+    assert cli.main(["--db", str(db), "synth", str(folder / "csv"), "--scale", "county", "--years", "2023-2024",
+                     "--seed", "7"]) == 0
+    assert cli.main(["--db", str(db), "init"]) == 0
+    assert cli.main(["--db", str(db), "import", *map(str, sorted((folder / "csv").glob("*.csv")))]) == 0
+    store = storage.Store(db)
+    regions = storage.regions(store)
+    township = int(regions[(regions["level"] == "township") & regions["synthetic"].fillna(False)]["region_id"].min())
+    store.close()
+    return db, township
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_trend_and_villages_are_drawn_when_the_data_has_them(synthetic_db, monkeypatch, lang):
+    db, township = synthetic_db
+    monkeypatch.setenv("LAWSTATS_DB", str(db))
+    at = run_page("grid", lang, query={"region": str(township)})
+    assert not at.exception, [e.value for e in at.exception]
+    assert t("common.one_year_only", lang, year=2024) not in notices(at)
+    assert not any(n.startswith(t("common.no_children", lang, region="")[:8]) for n in notices(at))
+    trend = next(d.value for d in at.dataframe if t("common.yoy", lang) in d.value.columns)
+    assert set(trend[t("common.year", lang)]) == {2023, 2024}
+    assert trend[t("common.yoy", lang)].notna().any()  # the change from 2023 to 2024
+    villages = next(d.value for d in at.dataframe if t("pages.col.source", lang) in d.value.columns)
+    assert len(villages) > 1 and villages[t("common.value", lang)].gt(0).all()
