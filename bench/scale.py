@@ -342,60 +342,56 @@ def _compare(ours, expected, columns) -> bool:
     return ours == list(expected)
 
 
-def _view(query: dict | None = None, script: str = "app.py"):
-    """One fresh view in AppTest: the frame and the default page (the overview), as a browser's rerun runs
-    them. Streamlit's caches live in the process, so a view after the first is served warm."""
-    from streamlit.testing.v1 import AppTest
+PAGES = ("overview", "population", "land", "grid", "training", "governance", "compare")
 
-    at = AppTest.from_file(str(ROOT / script), default_timeout=600)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    start = time.perf_counter()
-    at.run()
-    elapsed = (time.perf_counter() - start) * 1000
-    if at.exception:
-        raise RuntimeError(f"{script} failed: {[e.value for e in at.exception]}")
-    return at, elapsed
+
+class PageView:
+    """One AppTest session of ``bench/page_view.py`` (the frame, then a page): its reruns are what a browser's
+    rerun costs. The session is kept, as a browser keeps it, and Streamlit's caches live in the process."""
+
+    def __init__(self, page: str, region_id: int):
+        from streamlit.testing.v1 import AppTest
+
+        self.at = AppTest.from_file(str(ROOT / "bench" / "page_view.py"), default_timeout=600)
+        self.at.query_params["page"] = page
+        self.at.query_params["region"] = str(region_id)
+        self.page = page
+
+    def run(self) -> float:
+        start = time.perf_counter()
+        self.at.run()
+        elapsed = (time.perf_counter() - start) * 1000
+        if self.at.exception:
+            raise RuntimeError(f"page {self.page} failed: {[e.value for e in self.at.exception]}")
+        return elapsed
 
 
 def measure_pages(db_path: Path, scale: str, repeats: int, regions: dict[str, int]) -> list[dict]:
-    """AppTest: warm views of the overview (frame and page) for a township, a county and the country; the
-    frame alone; warm reruns of other pages' scripts (AppTest reruns a page without its frame); a small
-    commit, the first view after it (every cache missed), and its undo."""
+    """AppTest: warm reruns (frame and page) of every page for the township, of the overview and the compare
+    page for the county and the country; a small commit, the first view after it (every cache missed), its
+    undo and the first view after that."""
     from lawstats import ui
 
     os.environ["LAWSTATS_DB"] = str(db_path)
     records = []
-    for label, region_id in regions.items():
-        query = {"region": str(region_id)}
-        _view(query)  # fills the caches
-        times = [_view(query)[1] for _ in range(repeats)]
-        records.append(record(f"page.overview.warm_view/{label}", scale, None, times))
-    times = [_view(script="bench/frame_only.py")[1] for _ in range(repeats)]
-    records.append(record("frame.warm_run", scale, None, times))
-    for page in ("population", "land", "grid", "training", "governance", "compare"):
-        at, _ = _view()
-        at.switch_page(f"pages/{page}.py")
-        at.run()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            at.run()
-            times.append((time.perf_counter() - start) * 1000)
-        if at.exception:
-            raise RuntimeError(f"page {page} failed: {[e.value for e in at.exception]}")
-        records.append(record(f"page.{page}.warm_rerun", scale, None, times))
+    views = [(page, "township") for page in PAGES] + [(page, label) for page in ("overview", "compare")
+                                                       for label in ("county", "country")]
+    for page, label in views:
+        view = PageView(page, regions[label])
+        view.run()  # the first view fills the caches
+        times = [view.run() for _ in range(repeats)]
+        records.append(record(f"page.{page}.warm_rerun/{label}", scale, None, times))
+    view = PageView("overview", regions["township"])
+    view.run()
     store = ui.get_store()
     start = time.perf_counter()
     batch_id = small_commit(store)
     records.append(record("commit.one_village", scale, 1, [(time.perf_counter() - start) * 1000]))
-    _, first = _view()
-    records.append(record("page.overview.first_view_after_commit", scale, None, [first]))
+    records.append(record("page.overview.first_view_after_commit", scale, None, [view.run()]))
     start = time.perf_counter()
     storage.undo_batch(store, batch_id, user_name="bench")
     records.append(record("undo.one_village", scale, 1, [(time.perf_counter() - start) * 1000]))
-    _, first = _view()
-    records.append(record("page.overview.first_view_after_undo", scale, None, [first]))
+    records.append(record("page.overview.first_view_after_undo", scale, None, [view.run()]))
     return records
 
 
@@ -464,3 +460,17 @@ def summary_lines(records: list[dict]) -> list[str]:
                      f"{r['p95_ms']:>9.1f} {r['baseline_ms'] if r['baseline_ms'] is not None else '':>10} "
                      f"{r['ratio'] if r['ratio'] is not None else '':>7} {'' if r['same_answer'] is None else r['same_answer']}")
     return lines
+
+
+def markdown_table(records: list[dict], names: list[str] | None = None) -> str:
+    """Records as a Markdown table (for the README)."""
+    rows = [r for r in records if names is None or r["name"] in names]
+    lines = ["| measurement | rows | p50 ms | p95 ms | pandas baseline ms | ratio | same answer |",
+             "|---|---:|---:|---:|---:|---:|:-:|"]
+    for r in rows:
+        def cell(value, digits=1):
+            return "" if value is None else (f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}")
+        lines.append(f"| `{r['name']}` | {cell(r['rows'])} | {cell(r['p50_ms'])} | {cell(r['p95_ms'])} | "
+                     f"{cell(r['baseline_ms'])} | {cell(r['ratio'])} | "
+                     f"{'' if r['same_answer'] is None else ('✓' if r['same_answer'] else '✗')} |")
+    return "\n".join(lines)

@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
@@ -68,6 +69,50 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:200] if text.strip() else "?"
 
 
+class CommitGate:
+    """Queries share the gate; a COMMIT has it alone.
+
+    DuckDB 1.5.5 makes a large transaction visible table by table while its COMMIT runs: a query that starts
+    in that moment can see the new facts of a batch but not its ``batches`` row or its current rows
+    (tests/test_faults_import.py caught it). So no query starts while a commit is being made, and a commit
+    waits for the queries already running, which read the state before it.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._committing = False
+
+    @contextmanager
+    def reading(self):
+        with self._condition:
+            while self._committing:
+                self._condition.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._readers -= 1
+                if not self._readers:
+                    self._condition.notify_all()
+
+    @contextmanager
+    def committing(self):
+        with self._condition:
+            while self._committing:
+                self._condition.wait()
+            self._committing = True  # from now on new queries wait
+            while self._readers:
+                self._condition.wait()
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._committing = False
+                self._condition.notify_all()
+
+
 class Store:
     """One DuckDB connection for the process; a cursor per thread; one writer at a time.
 
@@ -80,6 +125,7 @@ class Store:
         self._con = open_database(self.path, read_only=read_only)
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._gate = CommitGate()  # see CommitGate: COMMIT and queries never overlap
         if not read_only:
             migrate(self._con)
 
@@ -94,10 +140,12 @@ class Store:
 
     # -- small helpers: every query goes through these two
     def query_df(self, sql: str, params: Iterable | dict | None = None) -> pd.DataFrame:
-        return self.cursor().execute(sql, params or []).df()
+        with self._gate.reading():
+            return self.cursor().execute(sql, params or []).df()
 
     def query_rows(self, sql: str, params: Iterable | dict | None = None) -> list[tuple]:
-        return self.cursor().execute(sql, params or []).fetchall()
+        with self._gate.reading():
+            return self.cursor().execute(sql, params or []).fetchall()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -255,7 +303,8 @@ def commit_batch(store: Store, batch: NewBatch) -> int:
                 [batch_id, _now(), batch.user_name, batch.file_name, batch.sha256, batch.source, batch.note,
                  _json(counts), batch.synthetic])
             _refresh_current(con, touched=set(batch.rows), regions=batch.regions is not None)
-            con.execute("COMMIT")
+            with store._gate.committing():
+                con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -280,7 +329,8 @@ def undo_batch(store: Store, batch_id: int, user_name: str | None = None, note: 
                 "VALUES (?, 'undo', ?, ?, ?, '{}', ?)", [event_id, _now(), user_name, note, batch_id])
             touched = set(_parse_json(row[1])) - {"regions"}
             _refresh_current(con, touched=touched, regions=True)
-            con.execute("COMMIT")
+            with store._gate.committing():
+                con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -1238,29 +1288,11 @@ def compare_inputs(store: Store, scope_id: int, level: str, years: list[int] | N
     return store.query_df(sql, _used(sql, params))  # unordered: the comparison ranks the rows itself
 
 
-def descendant_ids(store: Store, scope_id: int, level: str) -> list[int]:
-    """The regions of ``level`` under the scope region (every region of that level under the root)."""
-    info = region_info(store, scope_id)
-    if info is None or level not in _LEVEL_IDS:
-        raise NotFound("error.unknown_region", value=scope_id)
-    sql = _descendants_sql(info["level"]) + " ORDER BY region_id"
-    return [int(r[0]) for r in store.query_rows(sql, _used(sql, {"scope": int(scope_id), "level": level}))]
-
-
 # Names, codes and parent names of the regions $ids: each side filtered first, so only the row groups of
 # those regions are read instead of joining the whole tree twice.
 _NAMES_CTES = """
     t AS (SELECT region_id, name, code, level, parent_id FROM region_tree WHERE region_id IN (SELECT unnest($ids))),
     p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM t))"""
-
-
-def descendant_ids(store: Store, scope_id: int, level: str) -> list[int]:
-    """The regions of ``level`` under the scope region (every region of that level under the root)."""
-    info = region_info(store, scope_id)
-    if info is None or level not in _LEVEL_IDS:
-        raise NotFound("error.unknown_region", value=scope_id)
-    sql = _descendants_sql(info["level"]) + " ORDER BY region_id"
-    return [int(r[0]) for r in store.query_rows(sql, _used(sql, {"scope": int(scope_id), "level": level}))]
 
 
 def _used(sql: str, params: dict) -> dict:

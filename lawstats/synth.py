@@ -178,7 +178,7 @@ def _key_columns(level: Level, years: list[int]) -> dict[str, pa.Array]:
             year: pa.array(np.tile(np.array(years, dtype="int64"), len(level.code)))}
 
 
-def _source_columns(rows: int, scale: Scale, seed: int) -> dict[str, pa.Array]:
+def _source_columns(rows: int) -> dict[str, pa.Array]:
     """来源 on every row says the data is synthetic (the optional 来源章节 is left out: at national scale it
     would add over a gigabyte of repeated text)."""
     source = next(_header(c) for c in PROVENANCE_COLUMNS if c.id == "source")
@@ -236,7 +236,7 @@ def _flat(panel: np.ndarray) -> np.ndarray:
     return panel.reshape(-1)
 
 
-def write_population(h: Hierarchy, v: Villages, years: list[int], scale: Scale, seed: int, out: Path,
+def write_population(h: Hierarchy, v: Villages, years: list[int], out: Path,
                      rng: np.random.Generator) -> int:
     """Villages' figures, then the townships' own reports (mostly the sum of their villages)."""
     col = _headers("population")
@@ -248,7 +248,7 @@ def write_population(h: Hierarchy, v: Villages, years: list[int], scale: Scale, 
                     col["resident_persons"]: _flat(v.resident_persons), col["minority_persons"]: _flat(v.minority),
                     col["minority_share_stated"]: pa.nulls(rows, pa.string()),
                     col["ethnic_groups"]: pa.nulls(rows, pa.string()),
-                    **_source_columns(rows, scale, seed)}
+                    **_source_columns(rows)}
     sums = {name: _children_sum(getattr(v, name), villages.parent, len(townships.code))
             for name in ("households", "persons", "resident_households", "resident_persons", "minority")}
     reported = sums["persons"].copy()
@@ -265,7 +265,7 @@ def write_population(h: Hierarchy, v: Villages, years: list[int], scale: Scale, 
                      col["minority_persons"]: _flat(sums["minority"]),
                      col["minority_share_stated"]: pa.array([f"{s:.2f}%" for s in _flat(share)]),
                      col["ethnic_groups"]: pa.array(_flat(np.broadcast_to(ethnic, share.shape).copy())),
-                     **_source_columns(town_rows, scale, seed)}
+                     **_source_columns(town_rows)}
     return _write_csv(out / "population.csv", _concat(village_part, township_part))
 
 
@@ -277,7 +277,7 @@ def _as_array(values) -> pa.Array:
     return values if isinstance(values, pa.Array) else pa.array(values)
 
 
-def write_land(h: Hierarchy, v: Villages, years: list[int], scale: Scale, seed: int, out: Path,
+def write_land(h: Hierarchy, v: Villages, years: list[int], out: Path,
                rng: np.random.Generator) -> int:
     col = _headers("land")
     villages = h.levels[4]
@@ -292,10 +292,10 @@ def write_land(h: Hierarchy, v: Villages, years: list[int], scale: Scale, seed: 
     rows = n * len(years)
     return _write_csv(out / "land.csv", {
         **_key_columns(villages, years), col["cultivated_area"]: _flat(cultivated),
-        col["forest_area"]: _nullable(_flat(forest), _flat(missing)), **_source_columns(rows, scale, seed)})
+        col["forest_area"]: _nullable(_flat(forest), _flat(missing)), **_source_columns(rows)})
 
 
-def write_grid(h: Hierarchy, v: Villages, years: list[int], scale: Scale, seed: int, out: Path,
+def write_grid(h: Hierarchy, v: Villages, years: list[int], out: Path,
                rng: np.random.Generator) -> int:
     """Villages: sub-grids and what the grid covers; townships: the chain's areas and their villages."""
     col = _headers("grid")
@@ -313,7 +313,7 @@ def write_grid(h: Hierarchy, v: Villages, years: list[int], scale: Scale, seed: 
                     col["schools"]: _flat(rng.poisson(0.7 + 1.5 * urban, (n, y))),
                     col["street_shops"]: _flat(rng.poisson((6 + 30 * urban) * trend, (n, y))),
                     col["belief_venues"]: _flat(rng.poisson(1.4, (n, y))),
-                    **_source_columns(rows, scale, seed)}
+                    **_source_columns(rows)}
     t = len(townships.code)
     children = np.bincount(villages.parent, minlength=t)
     communities = np.bincount(villages.parent, weights=h.community, minlength=t).astype("int64")
@@ -325,11 +325,11 @@ def write_grid(h: Hierarchy, v: Villages, years: list[int], scale: Scale, seed: 
                      col["communities"]: np.repeat(communities, y),
                      **{col[c]: pa.nulls(town_rows, pa.int64())
                         for c in ("enterprises", "schools", "street_shops", "belief_venues")},
-                     **_source_columns(town_rows, scale, seed)}
+                     **_source_columns(town_rows)}
     return _write_csv(out / "grid.csv", _concat(village_part, township_part))
 
 
-def write_governance(h: Hierarchy, v: Villages, years: list[int], scale: Scale, seed: int, out: Path,
+def write_governance(h: Hierarchy, v: Villages, years: list[int], out: Path,
                      rng: np.random.Generator) -> int:
     col = _headers("governance")
     villages = h.levels[4]
@@ -341,10 +341,10 @@ def write_governance(h: Hierarchy, v: Villages, years: list[int], scale: Scale, 
         col["mental_patients_managed"]: _flat(rng.poisson(v.persons * 0.0012)),
         col["dispute_groups"]: np.ones(n * y, dtype="int64"),
         col["gang_crime_clues"]: _flat(rng.poisson(0.01, (n, y))),
-        **_source_columns(n * y, scale, seed)})
+        **_source_columns(n * y)})
 
 
-def write_training(h: Hierarchy, years: list[int], scale: Scale, seed: int, out: Path,
+def write_training(h: Hierarchy, years: list[int], out: Path,
                    rng: np.random.Generator) -> int:
     """Three programmes per township and year: a counted study, a study with a stated rate, a counted exam."""
     col = _headers("training")
@@ -371,7 +371,7 @@ def write_training(h: Hierarchy, years: list[int], scale: Scale, seed: int, out:
                       col["passed"]: _optional(passed, rows, pa.int64()),
                       col["participation_rate_stated"]: _optional(took_rate, rows, pa.float64()),
                       col["pass_rate_stated"]: _optional(pass_rate, rows, pa.float64()),
-                      **_source_columns(rows, scale, seed)})
+                      **_source_columns(rows)})
     return _write_csv(out / "training.csv", _concat(*parts))
 
 
@@ -412,12 +412,12 @@ def generate(out_dir: str | Path, scale: str = "county", years: list[int] | None
     hierarchy = build_hierarchy(spec, rng)
     counts = {"regions.csv": write_regions(hierarchy, out)}
     villages = _village_population(hierarchy, years, rng)
-    counts["population.csv"] = write_population(hierarchy, villages, years, spec, seed, out, rng)
-    counts["land.csv"] = write_land(hierarchy, villages, years, spec, seed, out, rng)
-    counts["grid.csv"] = write_grid(hierarchy, villages, years, spec, seed, out, rng)
-    counts["governance.csv"] = write_governance(hierarchy, villages, years, spec, seed, out, rng)
+    counts["population.csv"] = write_population(hierarchy, villages, years, out, rng)
+    counts["land.csv"] = write_land(hierarchy, villages, years, out, rng)
+    counts["grid.csv"] = write_grid(hierarchy, villages, years, out, rng)
+    counts["governance.csv"] = write_governance(hierarchy, villages, years, out, rng)
     del villages
-    counts["training.csv"] = write_training(hierarchy, years, spec, seed, out, rng)
+    counts["training.csv"] = write_training(hierarchy, years, out, rng)
     write_note(out, spec, years, seed, counts)
     return counts
 
