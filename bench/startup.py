@@ -156,6 +156,37 @@ def hello_app(work: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# The first script run of a fresh process, in CPU seconds: what the machine's load does not change
+
+
+FIRST_RUN = """
+import json, sys, time
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=120)
+cpu, wall = time.process_time(), time.perf_counter()
+at.run()
+print(json.dumps({"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}))
+"""
+
+
+def first_run_cpu(repeat: int, work: Path) -> dict:
+    """CPU time (all threads) of the first run of app.py in a new process (imports, store, overview), and of
+    the hello-world app: on an idle machine the first run's wall time is about its CPU time."""
+    db = work / "first-run.duckdb"
+    seed.open_store(db).close()
+    out = {}
+    for name, script, cwd in (("app", ROOT / "app.py", ROOT), ("baseline_hello_world", hello_app(work) / "hello.py",
+                                                              work / "hello")):
+        runs = []
+        for _ in range(repeat):
+            result = subprocess.run([sys.executable, "-c", FIRST_RUN, str(script)], cwd=cwd, capture_output=True,
+                                    text=True, env={**os.environ, "LAWSTATS_DB": str(db)}, timeout=300)
+            runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        out[name] = {k: summarise([r[k] for r in runs]) for k in ("cpu", "wall")}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Page switch, server side: one script run per page with warm caches (AppTest)
 
 
@@ -266,6 +297,9 @@ def table(results: dict) -> str:
         ("切换页面·浏览器（点击到显示）/ page switch in Chromium, click to rendered", clicks["app"], "ms",
          clicks["baseline_hello_world"]["median"], "—"),
     ]
+    first = results["first_run_s"]
+    rows.insert(2, ("首次运行脚本的 CPU 时间（与负载无关）/ first script run, CPU time (load-independent)",
+                    first["app"]["cpu"], "s", first["baseline_hello_world"]["cpu"]["median"], "—"))
     lines = ["| 测量 / measure | 中位数 median (范围 range) | 基线 baseline | 倍数 ratio | 目标 target |",
              "|---|---|---|---|---|"]
     for name, s, unit, base, target in rows:
@@ -293,6 +327,7 @@ def main() -> None:
             results["cold_start_s"] = cold_starts(browser, args.repeat, work)
             results["switch_browser"] = browser_switch_times(browser, args.repeat, work)
             browser.close()
+        results["first_run_s"] = first_run_cpu(args.repeat, work)
         results["switch_server"] = server_switch_times(args.repeat, work)
     results["machine"]["load_average_at_end"] = os.getloadavg()
     results["table_markdown"] = table(results)

@@ -429,7 +429,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compare.col.parent": ("上级", "Parent"),
     "compare.col.value": ("数值", "Value"),
     "compare.col.year": ("年份", "Year"),
-    "compare.source": ("数据：各地区报告数（含下级合计，规则见“指标说明”）；合成数据已标明。", "Data: figures as reported, with sums of subdivisions where complete; synthetic data is labelled."),
+    "compare.source": ("数据：各地区的报告数；本级未报的，取完整的下级合计（规则见本页末“下级合计核对”）；合成数据已标明。", "Data: figures as reported; where a region reports none, the complete sum of its subdivisions (rules at the foot of this page); synthetic data is labelled."),
     "rollup.col.table": ("数据表", "Table"),
     "rollup.col.column": ("项目", "Figure"),
     "rollup.col.own": ("本级报告数", "Reported by the region"),

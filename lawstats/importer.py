@@ -513,12 +513,8 @@ def parse_file(name: str, raw: RawTable, resolver: RegionResolver, options: Impo
     return _parse_facts(name, raw, frame, TABLES_BY_ID[table_id], resolver, options, log, notices)
 
 
-def missing_mask(texts: pd.Series) -> np.ndarray:
-    """Which cells are missing (blank, ``-``, ``—``, ``暂无``...), vectorised."""
-    return missing_texts(texts)
-
-
 def _unique_results(texts: pd.Series, function) -> tuple[np.ndarray, list]:
+    """(code of every cell, ``function`` of each distinct text): a column's work done once per text."""
     codes, uniques = pd.factorize(texts, use_na_sentinel=False)
     return codes, [function(u) for u in uniques]
 
@@ -545,7 +541,7 @@ def _drop_blank_total_and_example_rows(raw: RawTable, table_id: str) -> tuple[pd
         rows = np.flatnonzero(candidate)
         if not len(rows):
             break
-        candidate[rows[~missing_mask(frame[name].iloc[rows])]] = False
+        candidate[rows[~missing_texts(frame[name].iloc[rows])]] = False
     blank = candidate
     first = normalise_texts(frame[_first_region_column(frame, table_id)], lower=True)
     totals = pc.is_in(first, value_set=pa.array(list(registry.TOTAL_ROW_NAMES))).to_numpy(zero_copy_only=False)

@@ -14,10 +14,12 @@ a parent region by calling again with ``new_region_parent``.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lawstats import importer, registry, storage
 from lawstats.errors import LawstatsError, ValidationFailed
@@ -178,6 +180,8 @@ def release_sources(upload: Upload) -> None:
     upload.files = []
     if upload.prepared is not None:
         upload.prepared.resolver = None
+    gc.collect()
+    pa.default_memory_pool().release_unused()  # hand the freed Arrow buffers back before DuckDB needs memory
 
 
 def require_ready(upload: Upload) -> None:

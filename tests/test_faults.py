@@ -210,3 +210,19 @@ def test_valid_link_gives_no_notice():
     at = run_page(OVERVIEW, "zh", {"year": "2024"})
     assert not at.warning and not at.exception
     assert any(m.value.startswith("25,218") for m in at.metric)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# No Chromium: browser tests skip locally with the install command, and fail under CI
+
+
+@pytest.mark.parametrize("ci, outcome", [("", pytest.skip.Exception), ("true", pytest.fail.Exception)])
+def test_missing_chromium_skips_locally_and_fails_in_ci(monkeypatch, ci, outcome):
+    from tests import browser
+
+    monkeypatch.setattr(browser, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome) as stopped:
+        browser.require_chromium()
+    assert "apt-get install -y chromium fonts-noto-cjk" in str(stopped.value)
