@@ -107,10 +107,8 @@ def wait_for_text(page, selector: str, text: str, timeout_ms: int = 60_000) -> N
         arg=[selector, text], timeout=timeout_ms, polling=20)
 
 
-def cold_start(browser, script: Path, cwd: Path, env: dict, work: Path, prepare=None) -> dict:
+def cold_start(browser, script: Path, cwd: Path, env: dict, work: Path) -> dict:
     """Process start -> 25,218 rendered in a fresh browser context (empty cache, as a first visit)."""
-    if prepare:
-        prepare()
     with server(script, cwd, env, work / "server.log") as (url, started, healthy):
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
         page = context.new_page()
@@ -124,26 +122,18 @@ def cold_start(browser, script: Path, cwd: Path, env: dict, work: Path, prepare=
 
 
 def cold_starts(browser, repeat: int, work: Path) -> dict:
-    app, results = ROOT / "app.py", {}
+    """The three variants take turns (app restart, app first start, baseline), so that the machine's load,
+    which changes by the minute when it is shared, weighs on all three alike."""
+    app, hello = ROOT / "app.py", hello_app(work)
     existing = work / "existing.duckdb"
     seed.open_store(existing).close()
-    runs = [cold_start(browser, app, ROOT, {"LAWSTATS_DB": str(existing)}, work) for _ in range(repeat)]
-    results["app_existing_db"] = {k: summarise([r[k] for r in runs]) for k in runs[0]}
-
-    def fresh_path(i=[0]):
-        i[0] += 1
-        return work / f"first-{i[0]}.duckdb"
-
-    runs = []
-    for _ in range(repeat):
-        path = fresh_path()
-        runs.append(cold_start(browser, app, ROOT, {"LAWSTATS_DB": str(path)}, work))
-    results["app_first_start_builds_db"] = {k: summarise([r[k] for r in runs]) for k in runs[0]}
-
-    hello = hello_app(work)
-    runs = [cold_start(browser, hello / "hello.py", hello, {}, work) for _ in range(repeat)]
-    results["baseline_hello_world"] = {k: summarise([r[k] for r in runs]) for k in runs[0]}
-    return results
+    runs = {"app_existing_db": [], "app_first_start_builds_db": [], "baseline_hello_world": []}
+    for i in range(repeat):
+        runs["app_existing_db"].append(cold_start(browser, app, ROOT, {"LAWSTATS_DB": str(existing)}, work))
+        first = work / f"first-{i}.duckdb"  # does not exist yet: the app builds it from data/
+        runs["app_first_start_builds_db"].append(cold_start(browser, app, ROOT, {"LAWSTATS_DB": str(first)}, work))
+        runs["baseline_hello_world"].append(cold_start(browser, hello / "hello.py", hello, {}, work))
+    return {name: {k: summarise([r[k] for r in samples]) for k in samples[0]} for name, samples in runs.items()}
 
 
 def hello_app(work: Path) -> Path:
