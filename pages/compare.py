@@ -28,10 +28,14 @@ if not levels:
     st.info(t("compare.nothing", lang, scope=names[scope]), icon=":material/info:")
     ui.rollup_section(ctx)
     st.stop()
-if st.session_state.get("cmp_level") not in levels:
-    st.session_state["cmp_level"] = default_level if default_level in levels else levels[0]
-level = middle.selectbox(t("compare.level", lang), levels, key="cmp_level", format_func=lambda lv: t(
+# One level list per scope (its labels carry the counts), starting from the level chosen last if it is there
+level_key = f"cmp_level_{scope}"
+if st.session_state.get(level_key) not in levels:
+    previous = st.session_state.get("cmp_level_last")
+    st.session_state[level_key] = next((lv for lv in (previous, default_level) if lv in levels), levels[0])
+level = middle.selectbox(t("compare.level", lang), levels, key=level_key, format_func=lambda lv: t(
     "compare.level_count", lang, level=ui.level_label(lv, lang), count=counts[lv]))
+st.session_state["cmp_level_last"] = level
 for lv, n in too_many.items():
     st.caption(t("compare.too_many", lang, level=ui.level_label(lv, lang), count=n, limit=compare.MAX_REGIONS))
 indicator_ids = [i.id for i in INDICATORS]
@@ -53,8 +57,8 @@ where = compare.position(ranking, ctx.region_id)
 # 3. The chosen region's rank and percentile
 a, b, c, d = st.columns(4)
 if where is not None:
-    a.metric(t("compare.rank", lang, region=ctx.region_name), t("compare.rank_value", lang, **where),
-             help=t("compare.rank_help", lang), border=True)
+    a.metric(t("compare.rank", lang, region=ctx.region_name, count=where["count"]),
+             t("compare.rank_value", lang, **where), help=t("compare.rank_help", lang), border=True)
     b.metric(t("compare.percentile", lang), t("compare.percentile_value", lang, share=where["percentile"]),
              help=t("compare.percentile_help", lang), border=True)
     c.metric(charts.unit_title(t("compare.value_of", lang, region=ctx.region_name), indicator.unit(lang), lang),
