@@ -63,7 +63,8 @@ def record(name: str, scale: str, rows: int | None, times: list[float], baseline
            peak_rss_mb: float | None = None, same_answer: bool | None = None) -> dict:
     p50 = _percentile(times, 50)
     base = _percentile(baseline, 50) if baseline else None
-    return {"name": name, "scale": scale, "rows": rows, "p50_ms": round(p50, 2), "p95_ms": round(_percentile(times, 95), 2),
+    return {"name": name, "scale": scale, "rows": rows, "p50_ms": round(p50, 2),
+            "p95_ms": round(_percentile(times, 95), 2),
             "baseline_ms": round(base, 2) if base is not None else None,
             "ratio": round(base / p50, 1) if base is not None and p50 > 0 else None,
             "peak_rss_mb": round(peak_rss_mb, 1) if peak_rss_mb is not None else None, "same_answer": same_answer}
@@ -196,8 +197,10 @@ def training_summary(rows: pd.DataFrame) -> pd.DataFrame:
         "region_id": rows["region_id"], "year": rows["year"],
         "study_sessions_total": rows["sessions"].where(study), "study_rows": study.astype(int),
         "study_counted_rows": counted(study).astype(int),
-        "study_rated_rows": (study & (rows["participants"].notna() | rows["participation_rate_stated"].notna())).astype(int),
-        "study_required": rows["required_persons"].where(study), "study_participants": rows["participants"].where(study),
+        "study_rated_rows": (study & (rows["participants"].notna()
+                                      | rows["participation_rate_stated"].notna())).astype(int),
+        "study_required": rows["required_persons"].where(study),
+        "study_participants": rows["participants"].where(study),
         "exam_rows": exam.astype(int), "exam_counted_rows": counted(exam).astype(int),
         "exam_pass_counted_rows": (exam & (rows["participants"] > 0) & rows["passed"].notna()).astype(int),
         "exam_required": rows["required_persons"].where(exam), "exam_participants": rows["participants"].where(exam),
@@ -312,13 +315,11 @@ def measure_queries(store: storage.Store, scale: str, repeats: int, baseline_rep
         ids = tuple(int(r) for r in peers["region_id"][:21])
         add(f"compare.series/{label}", lambda: storage.effective_inputs(store, list(ids)))
         add(f"summary.indicator_table/{label}", lambda: summary.indicator_table(store, region_id, year))
-    counts = storage.descendant_counts(store, storage.ROOT_ID)
     add("compare.all_townships/country", lambda: storage.compare_inputs(store, storage.ROOT_ID, "township", [year]),
         lambda: naive.effective("population", naive.level_members(storage.ROOT_ID, "township"), [year]),
         ["registered_persons", "minority_persons"])
     add("frame.search/country", lambda: storage.search_regions(store, "合成镇000"))
     add("frame.default_region", lambda: storage.default_region_id(store))
-    records[-1]["rows"] = counts.get("village", 0) + counts.get("township", 0)
     return records
 
 
@@ -370,8 +371,9 @@ def measure_pages(db_path: Path, scale: str, repeats: int, regions: dict[str, in
     """AppTest: warm reruns (frame and page) of every page for the township, of the overview and the compare
     page for the county and the country; a small commit, the first view after it (every cache missed), its
     undo and the first view after that."""
-    from lawstats import ui
+    from streamlit import logger
 
+    logger.set_log_level("error")  # AppTest's bare-mode warnings, once per run
     os.environ["LAWSTATS_DB"] = str(db_path)
     records = []
     views = [(page, "township") for page in PAGES] + [(page, label) for page in ("overview", "compare")
@@ -383,7 +385,7 @@ def measure_pages(db_path: Path, scale: str, repeats: int, regions: dict[str, in
         records.append(record(f"page.{page}.warm_rerun/{label}", scale, None, times))
     view = PageView("overview", regions["township"])
     view.run()
-    store = ui.get_store()
+    store = storage.Store(db_path)  # the app's database: DuckDB shares one instance per file in a process
     start = time.perf_counter()
     batch_id = small_commit(store)
     records.append(record("commit.one_village", scale, 1, [(time.perf_counter() - start) * 1000]))
@@ -392,6 +394,7 @@ def measure_pages(db_path: Path, scale: str, repeats: int, regions: dict[str, in
     storage.undo_batch(store, batch_id, user_name="bench")
     records.append(record("undo.one_village", scale, 1, [(time.perf_counter() - start) * 1000]))
     records.append(record("page.overview.first_view_after_undo", scale, None, [view.run()]))
+    store.close()
     return records
 
 
@@ -458,7 +461,8 @@ def summary_lines(records: list[dict]) -> list[str]:
     for r in records:
         lines.append(f"{r['name']:44s} {r['rows'] if r['rows'] is not None else '':>10} {r['p50_ms']:>9.1f} "
                      f"{r['p95_ms']:>9.1f} {r['baseline_ms'] if r['baseline_ms'] is not None else '':>10} "
-                     f"{r['ratio'] if r['ratio'] is not None else '':>7} {'' if r['same_answer'] is None else r['same_answer']}")
+                     f"{r['ratio'] if r['ratio'] is not None else '':>7} "
+                     f"{'' if r['same_answer'] is None else r['same_answer']}")
     return lines
 
 

@@ -976,7 +976,8 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
                 [batch_id])
     con.execute(f"DELETE FROM {cur} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', cur)})")
     select = _current_select(table).replace(
-        f"FROM {fact} WHERE", f"FROM {fact} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
+        f"FROM {fact} WHERE",
+        f"FROM {fact} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
     con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {"as_of": 2**31 - 1})
 
 
@@ -1005,7 +1006,8 @@ def _refresh_current_regions(con, batch_id: int) -> None:
     con.execute("CREATE TABLE IF NOT EXISTS cur_regions AS " + _REGIONS_SELECT.replace("$as_of", "0") + " LIMIT 0")
     written = "SELECT region_id FROM regions_log WHERE batch_id = $b"
     con.execute(f"DELETE FROM cur_regions WHERE region_id IN ({written})", {"b": batch_id})
-    select = _REGIONS_SELECT.replace("FROM regions_log WHERE", f"FROM regions_log WHERE region_id IN ({written}) AND", 1)
+    select = _REGIONS_SELECT.replace("FROM regions_log WHERE",
+                                     f"FROM regions_log WHERE region_id IN ({written}) AND", 1)
     con.execute(f"INSERT INTO cur_regions {select}", {"b": batch_id, "as_of": 2**31 - 1})
 
 
@@ -1123,7 +1125,8 @@ def _effective_training_sql(region_sql: str, years: list[int] | None = None) -> 
         SELECT coalesce(o.region_id, r.region_id) AS region_id, coalesce(o.year, r.year) AS year,
                {', '.join(columns)}
         FROM ({_training_summary_sql(region_sql, years)}) o
-        FULL OUTER JOIN (SELECT * FROM roll_training WHERE region_id IN ({region_sql}) AND {_year_filter('roll_training', years)}
+        FULL OUTER JOIN (SELECT * FROM roll_training
+                         WHERE region_id IN ({region_sql}) AND {_year_filter('roll_training', years)}
                          AND n_reporting = n_children) r
           ON o.region_id = r.region_id AND o.year = r.year"""
 
@@ -1259,7 +1262,8 @@ def descendant_counts(store: Store, scope_id: int) -> dict[str, int]:
     if info["level"] == ROOT_LEVEL:
         where, params = f"region_id <> {ROOT_ID}", {}
     else:
-        where, params = f"{ident(ANCESTOR_COLUMNS[info['level']])} = $scope AND region_id <> $scope", {"scope": scope_id}
+        where = f"{ident(ANCESTOR_COLUMNS[info['level']])} = $scope AND region_id <> $scope"
+        params = {"scope": scope_id}
     rows = store.query_rows(f"SELECT level, count(*) FROM region_tree WHERE {where} GROUP BY level", params)
     return {level: int(n) for level, n in rows}
 
@@ -1281,7 +1285,8 @@ def compare_inputs(store: Store, scope_id: int, level: str, years: list[int] | N
     sql = f"""
         WITH inputs AS ({_inputs_sql("SELECT region_id FROM m", years, figures_only=True, ordered=False,
                                      first_ctes=f"m AS MATERIALIZED ({members})")}),
-        t AS (SELECT region_id, name, code, parent_id FROM region_tree WHERE region_id IN (SELECT region_id FROM inputs)),
+        t AS (SELECT region_id, name, code, parent_id FROM region_tree
+              WHERE region_id IN (SELECT region_id FROM inputs)),
         p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM t))
         SELECT t.name, t.code, p.name AS parent_name, inputs.*
         FROM inputs JOIN t ON t.region_id = inputs.region_id LEFT JOIN p ON p.region_id = t.parent_id"""
@@ -1324,13 +1329,15 @@ def rollup_status(store: Store, region_id: int, years: list[int] | None = None) 
                            f"AS {ident('sum_' + c.id)}, r.{_n_column(c.id)} AS {ident('n_' + c.id)}" for c in columns)
         wide = store.query_df(f"""
             SELECT r.year, r.n_children, {picked}
-            FROM (SELECT * FROM {rollup_table(table)} WHERE region_id = $r AND {_year_filter(rollup_table(table), years)}) r
+            FROM (SELECT * FROM {rollup_table(table)}
+                  WHERE region_id = $r AND {_year_filter(rollup_table(table), years)}) r
             LEFT JOIN (SELECT * FROM {current_table(table)} WHERE region_id = $r) c ON c.year = r.year""", params)
         for c in columns:
             frames.append(pd.DataFrame({
                 "table_id": table.id, "column_id": c.id, "year": wide["year"].astype("int64"),
                 "own": wide[f"own_{c.id}"].astype("float64"), "children_sum": wide[f"sum_{c.id}"].astype("float64"),
-                "children_with_value": wide[f"n_{c.id}"].astype("int64"), "n_children": wide["n_children"].astype("int64")}))
+                "children_with_value": wide[f"n_{c.id}"].astype("int64"),
+                "n_children": wide["n_children"].astype("int64")}))
     frame = pd.concat(frames, ignore_index=True).sort_values(["year", "table_id", "column_id"], ignore_index=True)
     complete = frame["children_with_value"] == frame["n_children"]
     has_own = frame["own"].notna()

@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from lawstats.registry import AREA, LEVELS, PROVENANCE_COLUMNS, REGIONS_COLUMNS, ROW_COLUMNS, TABLES_BY_ID, TRAINING_KINDS
+from lawstats.registry import (AREA, LEVELS, PROVENANCE_COLUMNS, REGIONS_COLUMNS, ROW_COLUMNS, TABLES_BY_ID,
+                               TRAINING_KINDS)
 
 SYNTHETIC_SOURCE = "合成数据（仅供测试）"
 NOTE_FILE = "说明_synthetic.md"
@@ -259,7 +260,8 @@ def write_population(h: Hierarchy, v: Villages, years: list[int], out: Path,
     ethnic = np.where(share < 0.1, "汉", np.char.add(np.char.add("汉、", groups[:, None]), "等"))
     town_rows = len(townships.code) * len(years)
     township_part = {**_key_columns(townships, years),
-                     col["registered_households"]: _flat(sums["households"]), col["registered_persons"]: _flat(reported),
+                     col["registered_households"]: _flat(sums["households"]),
+                     col["registered_persons"]: _flat(reported),
                      col["resident_households"]: _flat(sums["resident_households"]),
                      col["resident_persons"]: _flat(sums["resident_persons"]),
                      col["minority_persons"]: _flat(sums["minority"]),
@@ -364,7 +366,8 @@ def write_training(h: Hierarchy, years: list[int], out: Path,
             ("法宣在线考试", "exam", None, cadres, exam_took, exam_passed,
              np.round(100 * exam_took / cadres, 2), np.round(100 * exam_passed / np.maximum(exam_took, 1), 2))):
         rows = t * y
-        parts.append({**keys, col["programme"]: np.full(rows, programme), col["programme_kind"]: np.full(rows, kinds[kind]),
+        parts.append({**keys, col["programme"]: np.full(rows, programme),
+                      col["programme_kind"]: np.full(rows, kinds[kind]),
                       col["sessions"]: _optional(sessions, rows, pa.int64()),
                       col["required_persons"]: _optional(required, rows, pa.int64()),
                       col["participants"]: _optional(took, rows, pa.int64()),
@@ -402,7 +405,8 @@ def write_note(out: Path, scale: Scale, years: list[int], seed: int, counts: dic
     (out / NOTE_FILE).write_text("\n".join(lines), encoding="utf-8")
 
 
-def generate(out_dir: str | Path, scale: str = "county", years: list[int] | None = None, seed: int = 1) -> dict[str, int]:
+def generate(out_dir: str | Path, scale: str = "county", years: list[int] | None = None,
+             seed: int = 1) -> dict[str, int]:
     """Write regions.csv and the five table CSVs (and a note saying they are synthetic). Returns rows per file."""
     spec = SCALES[scale]
     years = years or parse_years(None)

@@ -57,11 +57,11 @@ where = compare.position(ranking, ctx.region_id)
 # 3. The chosen region's rank and percentile
 a, b, c, d = st.columns(4)
 if where is not None:
-    a.metric(t("compare.rank", lang, region=ctx.region_name, count=where["count"]),
+    a.metric(t("compare.rank", lang, count=where["count"]),
              t("compare.rank_value", lang, **where), help=t("compare.rank_help", lang), border=True)
     b.metric(t("compare.percentile", lang), t("compare.percentile_value", lang, share=where["percentile"]),
              help=t("compare.percentile_help", lang), border=True)
-    c.metric(charts.unit_title(t("compare.value_of", lang, region=ctx.region_name), indicator.unit(lang), lang),
+    c.metric(charts.unit_title(t("compare.value_of", lang), indicator.unit(lang), lang),
              charts.number_text(round(where["value"], indicator.decimals)), border=True)
 elif highlight is not None:
     st.caption(t("compare.no_value_selected", lang, region=ctx.region_name, year=ctx.year))

@@ -232,8 +232,8 @@ def test_a_village_correction_moves_its_sums_and_undo_restores_them(scratch, cou
     old_sum = before.loc["resident_persons", "children_sum"]
     old_value = scratch.query_rows("SELECT resident_persons FROM cur_population WHERE region_id = ? AND year = 2024",
                                    [village_id])[0][0]
-    batch = storage.commit_batch(scratch, storage.NewBatch(
-        file_name="correction.csv", rows={"population": population_row(village_id, 2024, resident_persons=old_value - 5)}))
+    correction = population_row(village_id, 2024, resident_persons=old_value - 5)
+    batch = storage.commit_batch(scratch, storage.NewBatch(file_name="correction.csv", rows={"population": correction}))
     after = storage.rollup_status(scratch, township_id, [2024]).set_index("column_id")
     assert after.loc["resident_persons", "children_sum"] == old_sum - 5
     assert_same_as_full_rebuild(scratch)
