@@ -1,3 +1,6 @@
 from lawstats.cli import main
 
-raise SystemExit(main())
+try:
+    raise SystemExit(main())
+except BrokenPipeError:  # output piped into `head`: stopping early is not an error
+    raise SystemExit(0)

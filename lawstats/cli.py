@@ -72,10 +72,10 @@ def resolve_region_year(store: storage.Store, region: str | None, year: int | No
     region_id = summary.find_region(store, region) if region else summary.default_region(store)
     if region_id is None:
         raise LawstatsError("app.no_data")
-    years = storage.years_of(store, region_id)
+    years = storage.effective_years(store, region_id)  # its own figures or those rolled up from its children
     if year is None:
         if not years:
-            raise LawstatsError("common.no_figures", region=region, year="", what="")
+            raise LawstatsError("error.region_has_no_figures", region=region)
         year = years[-1]
     elif year not in years:
         raise LawstatsError("app.unknown_year", value=year)

@@ -51,6 +51,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.unknown_table": ("没有名为“{value}”的数据表。可用的表：{tables}", "There is no table named “{value}”. Tables: {tables}"),
     "error.unknown_batch": ("没有编号为 {value} 的批次。", "There is no batch {value}."),
     "error.batch_already_undone": ("批次 {value} 已经撤销过。", "Batch {value} has already been undone."),
+    "error.region_has_no_figures": ("“{region}”本身和下级地区都没有数据。", "“{region}” has no figures of its own or of its subdivisions."),
     "error.seed_invalid": ("默认数据文件 {path} 有误，无法载入。", "The default data file {path} is invalid and cannot be loaded."),
     # --- reading files and validation problems ---
     "error.encoding_failed": ("无法按 {encoding} 编码读取文件（第 {position} 个字节出错）。请换一种编码。", "The file cannot be read as {encoding} (error at byte {position}). Choose another encoding."),
@@ -225,6 +226,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pages.training_no_counts": ("报告只写明了比率（报告值），没有给出应参加、实际参加和及格人数，因此无法按人数计算核对。上传含人数的培训数据后，图中以 ◆ 标出计算值。", "The report states the rates only, not the persons required, taking part and passing, so they cannot be recomputed. Upload training data with counts and the computed rates appear as ◆."),
     "pages.no_rates": ("数据中没有任何学习项目的比率。", "The data holds no rate for any programme."),
     "pages.no_sessions": ("数据中没有集中学习次数。", "The data holds no sessions held."),
+    "pages.no_programmes": ("“{region}” {year} 年没有按学习项目记录的培训数据（学习项目按乡镇记录）。上方指标卡中的数字如有，是由下级地区汇总而来；各乡镇的明细请在乡镇页面或“对比分析”中查看。", "There are no per-programme training figures for “{region}” in {year} (programmes are recorded per township). Any figures in the cards above are summed from its subdivisions; see each township's page or the Compare page for details."),
     "pages.glossary_intro": ("每个指标的定义、计算方法、单位、{region} {year} 年的数值、出处（文件与章节）和一致性核对结果。全部由指标登记表生成。", "Every indicator's definition, formula, unit, value for {region} in {year}, source (document and section) and consistency checks, all generated from the indicator registry."),
     "pages.tab.indicators": ("指标与来源", "Indicators and sources"),
     "pages.tab.checks": ("一致性核对", "Consistency checks"),

@@ -192,7 +192,7 @@ class _Data:
 
     @classmethod
     def load(cls, store: storage.Store, region_id: int, year: int, lang: str) -> _Data:
-        regions = storage.regions(store).set_index("region_id")
+        regions = storage.region_path(store, region_id).set_index("region_id")  # the region and its parents only
         table = summary.indicator_table(store, region_id, year, lang).set_index("id", drop=False)
         inputs, values, _ = summary.region_values(store, region_id)
         version, when = storage.last_update(store)

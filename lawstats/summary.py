@@ -22,7 +22,13 @@ def format_number(value, decimals: int = 0, lang: str = "zh") -> str:
 
 
 def format_value(value, indicator: Indicator, lang: str = "zh", with_unit: bool = True) -> str:
-    text = format_number(value, indicator.decimals, lang)
+    """A value as the report would write it: a reported figure keeps only the decimals it has
+    (43,695 亩 and 58,670.24 亩), a computed one the indicator's fixed decimals (0.64%, 1.73 亩/人)."""
+    decimals = indicator.decimals
+    reported_figure = indicator.inputs == (indicator.id,)
+    if reported_figure and not pd.isna(value) and float(value).is_integer():
+        decimals = 0
+    text = format_number(value, decimals, lang)
     unit = indicator.unit(lang)
     if not with_unit or not unit or text == t("common.missing", lang):
         return text
@@ -31,9 +37,12 @@ def format_value(value, indicator: Indicator, lang: str = "zh", with_unit: bool 
 
 def find_region(store: storage.Store, name_or_code: str) -> int:
     """A region id from a name (西堡镇 or 西堡) or a statistical code; NotFound otherwise."""
-    from lawstats.importer import RegionResolver  # the one place names are resolved
+    from lawstats.importer import RegionResolver, name_stem  # the one place names are resolved
 
-    region_id, _ = RegionResolver(storage.regions(store)).resolve(name_or_code)
+    region_id = storage.find_region_id(store, name_or_code)  # id, code or exact unique name: one indexed query
+    if region_id is None:  # a name variant (西堡 for 西堡镇): resolve among the few regions whose names contain it
+        candidates = storage.search_regions(store, name_stem(name_or_code), limit=50)
+        region_id, _ = RegionResolver(candidates).resolve(name_or_code)
     if region_id is None:
         raise NotFound("error.unknown_region", value=name_or_code)
     return region_id
@@ -83,12 +92,8 @@ def indicator_table(store: storage.Store, region_id: int, year: int, lang: str =
 
 
 def sources(store: storage.Store, region_id: int, year: int) -> list[str]:
-    """The documents the region's figures of that year come from."""
-    names = set()
-    for table in storage.TABLES:
-        rows = storage.table_rows(store, table, [region_id], [year])
-        names.update(s for s in rows["source"].dropna().unique())
-    return sorted(names)
+    """The documents the region's figures of that year come from (its descendants', for rolled-up figures)."""
+    return storage.sources_of(store, region_id, year)
 
 
 # ---------------------------------------------------------------------------------------------------------

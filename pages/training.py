@@ -15,13 +15,18 @@ ui.domain_kpis(ctx, "training")
 # 2. Rates by programme against the target, stated vs computed
 programmes = ui.training_programmes(ctx)
 rates = summary.training_rates(programmes, ctx.lang)
-ui.show_chart(ctx, charts.training_rates(rates, ctx.lang), rates, notes=summary.training_notes(rates, ctx.lang))
+if programmes.empty:  # programmes are recorded per township; a parent's cards above are its children's sums
+    st.info(t("pages.no_programmes", ctx.lang, region=ctx.region_name, year=ctx.year))
+elif rates.empty:
+    st.info(t("pages.no_rates", ctx.lang))
+else:
+    ui.show_chart(ctx, charts.training_rates(rates, ctx.lang), rates, notes=summary.training_notes(rates, ctx.lang))
 
 # 3. Sessions held
 sessions = summary.training_sessions(programmes, ctx.lang)
-if sessions.empty:
+if sessions.empty and not programmes.empty:
     st.info(t("pages.no_sessions", ctx.lang))
-else:
+elif not sessions.empty:
     ui.show_chart(ctx, charts.training_sessions(sessions, ctx.lang), sessions)
 
 # 4. Over the years
