@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -973,11 +974,20 @@ class PreparedImport:
         return sorted({r for f in self.files for r in f.new_regions})
 
 
+@dataclass
+class DeferredTable(RawTable):
+    """A file read only when its turn comes (large imports): ``frame`` holds its first rows (headers, enough
+    to recognise the table), ``load()`` reads all of it."""
+    load: Callable[[], RawTable] | None = None
+
+
 def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, RawTable]], options: ImportOptions,
-                   sha256: str | None = None) -> PreparedImport:
+                   sha256: str | None = None, *, release_texts: bool = False) -> PreparedImport:
     """Validate files (regions files first) into one batch; raises ValidationFailed listing every problem.
 
-    ``regions``: the store's regions (``storage.regions``), or their ``RegionIndex`` when the caller keeps one."""
+    ``regions``: the store's regions (``storage.regions``), or their ``RegionIndex`` when the caller keeps one.
+    ``release_texts``: drop each file's cell texts (``raw.frame`` keeps its headers, no rows) as soon as the
+    file is parsed, so a national import never holds the texts and the typed values of every file at once."""
     resolver = RegionResolver(regions)
     log = ProblemLog()
 
@@ -988,11 +998,17 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
 
     ordered = sorted(files, key=lambda f: 0 if is_regions(f) else 1)
     parsed: list[ParsedFile] = []
+    had_rows = False
     for name, raw in ordered:
         log.start_file(name)
+        if isinstance(raw, DeferredTable):
+            raw = raw.load()
+        had_rows = had_rows or len(raw.frame) > 0
         result = parse_file(name, raw, resolver, options, log)
         if result is not None:
             parsed.append(result)
+        if release_texts:
+            _release_texts(raw)
     seen_tables: dict[str, str] = {}
     for f in parsed:
         if f.table_id in seen_tables and f.table_id != REGIONS:
@@ -1003,7 +1019,7 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
         _fail(log)
     new_regions = resolver.new_regions()
     if not any(len(f.rows) for f in parsed) and new_regions.empty:
-        had_rows = any(len(raw.frame) for _, raw in files) and any(f.table_id == REGIONS for f in parsed)
+        had_rows = had_rows and any(f.table_id == REGIONS for f in parsed)
         raise InvalidFile("error.nothing_new" if had_rows else "error.no_rows")
 
     names = [f.name for f in parsed]
@@ -1022,3 +1038,9 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
             batch.synthetic = True
         batch.rows[f.table_id] = rows
     return PreparedImport(batch, parsed, [], resolver)
+
+
+def _release_texts(raw: RawTable) -> None:
+    """Keep a parsed file's headers, let go of its cell texts, and hand the freed Arrow memory back."""
+    raw.frame = pd.DataFrame(columns=raw.frame.columns, dtype="str")  # a slice would keep the Arrow buffers
+    pa.default_memory_pool().release_unused()

@@ -12,6 +12,7 @@ exactly (ragged rows, blank lines) go through Python's csv module, which keeps e
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -37,6 +38,7 @@ MAX_FILE_BYTES = 256 * 2**20  # a 1,000,000-row CSV is ~100 MB
 MAX_XLSX_EXPANDED = 512 * 2**20  # sum of the uncompressed sizes the zip directory declares
 MAX_XLSX_RATIO = 200  # uncompressed / compressed, for members over 1 MB; real sheets compress 5-30x
 HEADER_SEARCH_ROWS = 15  # titles above the header are looked through this far
+UTF8_CHECK_SLICE = 16 * 2**20  # bytes decoded at a time when checking a large file is UTF-8
 MAX_BLANK_RUN = 10_000  # a sheet "formatted to the bottom" ends after this many empty rows
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -82,7 +84,7 @@ def read_file(file_name: str, data: bytes, *, encoding: str | None = None, sheet
         raise InvalidFile("error.too_large", size=_mb(len(data)), limit=_mb(max_bytes))
     if suffix in MACRO_EXTENSIONS:
         raise InvalidFile("error.xlsx_macros")
-    if not data.strip() or data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):
+    if not data or data.isspace() or data in (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"):  # no copy
         raise InvalidFile("error.empty_file")
     if data.startswith(_OLE_MAGIC) or suffix in OLD_EXTENSIONS:
         raise InvalidFile("error.xls_old")
@@ -147,7 +149,7 @@ def to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
     if encoding is None and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         try:
-            body.decode("utf-8")  # strict check; the text itself is not needed
+            _check_utf8(body)
             return body, "utf-8-sig" if body is not data else "utf-8"
         except UnicodeDecodeError:
             if body is not data:
@@ -156,12 +158,21 @@ def to_utf8(data: bytes, encoding: str | None = None) -> tuple[bytes, str]:
     return text.lstrip("\ufeff").encode("utf-8"), used
 
 
+def _check_utf8(data: bytes) -> None:
+    """Raise UnicodeDecodeError unless ``data`` is UTF-8; decoded in slices, as the text itself is not needed."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), UTF8_CHECK_SLICE):
+        decoder.decode(view[start:start + UTF8_CHECK_SLICE])
+    decoder.decode(b"", final=True)
+
+
 def read_csv_bytes(data: bytes, encoding: str | None = None, *, is_header: IsHeader | None = None) -> RawTable:
     """Read CSV (or tab-separated "Unicode text") bytes into texts; see ``read_file``."""
     utf8, used = to_utf8(data, encoding)
     if b"\x00" in utf8:
         raise InvalidFile("error.not_text")
-    if not utf8.strip():
+    if not utf8 or utf8.isspace():  # strip() would copy a large file
         raise InvalidFile("error.empty_file")
     delimiter = _sniff(utf8[:65536].split(b"\n", 1)[0].decode("utf-8", "ignore"))
     table = _fast_csv(utf8, delimiter)

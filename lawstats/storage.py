@@ -1377,3 +1377,28 @@ def effective_rows(store: Store, table: Table, region_ids: list[int], years: lis
     params = {"ids": [int(i) for i in region_ids], **_year_params(years)}
     return store.query_df(f"SELECT * FROM ({_effective_sql(table, 'SELECT unnest($ids)', years)}) "
                           "ORDER BY region_id, year", params)
+
+
+def sources_of(store: Store, region_id: int, year: int, limit: int = 20) -> list[str]:
+    """The documents behind a region's figures of a year: its own rows' sources, or, where it has no rows of
+    its own (its figures are rolled up from its children), the sources of its descendants' rows."""
+    def distinct_sources(region_filter: str, params: dict) -> list[str]:
+        unions = " UNION ".join(f"SELECT DISTINCT source FROM {current_table(t)} WHERE year = $y AND {region_filter}"
+                                for t in TABLES)
+        rows = store.query_rows(f"SELECT DISTINCT source FROM ({unions}) WHERE source IS NOT NULL "
+                                "ORDER BY source LIMIT $limit", {"y": int(year), "limit": int(limit), **params})
+        return [r[0] for r in rows]
+
+    own = distinct_sources("region_id = $r", {"r": int(region_id)})
+    if own:
+        return own
+    info = region_info(store, region_id)
+    if info is None:
+        return []
+    if int(region_id) == ROOT_ID:
+        return distinct_sources("TRUE", {})
+    if info["level"] not in ANCESTOR_COLUMNS:
+        return []
+    column = ident(ANCESTOR_COLUMNS[info["level"]])
+    return distinct_sources(f"region_id IN (SELECT region_id FROM region_tree WHERE {column} = $r)",
+                            {"r": int(region_id)})

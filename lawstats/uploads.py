@@ -15,6 +15,7 @@ a parent region by calling again with ``new_region_parent``.
 from __future__ import annotations
 
 import gc
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,15 +23,18 @@ import pandas as pd
 import pyarrow as pa
 
 from lawstats import importer, registry, storage
-from lawstats.errors import LawstatsError, ValidationFailed
+from lawstats.errors import InvalidFile, LawstatsError, ValidationFailed
 from lawstats.i18n import t
 from lawstats.importer import ImportOptions, PreparedImport
-from lawstats.reader import ENCODINGS, MAX_FILE_BYTES, RawTable, read_file
+from lawstats.reader import ENCODINGS, MAX_FILE_BYTES, RawTable, _mb, read_file
 from lawstats.registry import TABLES_BY_ID
 
 ENCODING_CHOICES = ENCODINGS  # what the page offers when the user overrides the detected encoding
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 PREVIEW_LIMIT = 2_000  # rows shown per preview table; the counts are always complete
+HEAD_BYTES = 2**20  # the first rows of a large CSV, read to recognise its table before its turn
+KEEP_TEXTS_BYTES = 256 * 2**20  # larger uploads drop each file's texts once parsed (a commit after the store
+# changed then asks to inspect again instead of validating the kept texts again)
 
 
 @dataclass
@@ -105,10 +109,9 @@ def inspect_files(store: storage.Store, files: list[tuple[str, bytes]], *, encod
                   sheet: str | None = None, table: str | None = None, new_region_parent: int | None = None,
                   lang: str = "zh", with_preview: bool = True, max_bytes: int = MAX_UPLOAD_BYTES) -> Upload:
     """Several files as ONE batch (a folder on the command line): a regions file is applied first."""
-    raws = [(name, read_file(name, data, encoding=encoding, sheet=sheet, is_header=importer.header_key,
-                             max_bytes=max_bytes)) for name, data in files]
-    sha256 = storage.sha256_of(b"".join(data for _, data in files)) if len(files) > 1 else \
-        storage.sha256_of(files[0][1])
+    large = sum(len(data) for _, data in files) > KEEP_TEXTS_BYTES
+    raws = [(name, (_deferred if large else _read)(name, data, encoding, sheet, max_bytes)) for name, data in files]
+    sha256 = _sha256_of_all(files)
     options = ImportOptions(table=table, new_region_parent=new_region_parent)
     upload = Upload(
         file_name=", ".join(name for name, _ in files), sha256=sha256, size=sum(len(d) for _, d in files),
@@ -117,16 +120,51 @@ def inspect_files(store: storage.Store, files: list[tuple[str, bytes]], *, encod
         duplicate_of=storage.batch_with_sha256(store, sha256), preview={},
         indicator_changes=_empty_indicator_changes(lang), prepared=None, row_count=0,
         data_version=storage.data_version(store), lang=lang, files=raws, options=options)
-    _validate(store, upload)
+    _validate(store, upload, release_texts=large)
+    if large:
+        upload.files = []  # their texts are gone: only a fresh inspection may validate again
     if upload.ready and with_preview:
         _add_preview(store, upload)
     return upload
 
 
-def _validate(store: storage.Store, upload: Upload) -> None:
+def _sha256_of_all(files: list[tuple[str, bytes]]) -> str:
+    """``storage.sha256_of`` the files' bytes one after another, without joining them into one copy."""
+    digest = hashlib.sha256()
+    for _, data in files:
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _read(name: str, data: bytes, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
+    raw = read_file(name, data, encoding=encoding, sheet=sheet, is_header=importer.header_key, max_bytes=max_bytes)
+    pa.default_memory_pool().release_unused()  # the Arrow table the texts came from is garbage now
+    return raw
+
+
+def _deferred(name: str, data: bytes, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
+    """A large CSV is read when the importer reaches it, so one file's texts are in memory at a time; its
+    first rows are read now to recognise the table. Other files (workbooks, odd encodings) are read now."""
+    if len(data) > max_bytes:
+        raise InvalidFile("error.too_large", size=_mb(len(data)), limit=_mb(max_bytes))
+    end = data.rfind(b"\n", 0, HEAD_BYTES)
+    if len(data) <= HEAD_BYTES or end < 0 or data.startswith((b"\xff\xfe", b"\xfe\xff", b"PK")):
+        return _read(name, data, encoding, sheet, max_bytes)
+    try:
+        head = read_file(name, data[:end + 1], encoding=encoding, sheet=sheet, is_header=importer.header_key,
+                         max_bytes=max_bytes)
+    except LawstatsError:  # not a CSV cut cleanly at a line end: read it whole
+        return _read(name, data, encoding, sheet, max_bytes)
+    return importer.DeferredTable(frame=head.frame, encoding=head.encoding, first_data_row=head.first_data_row,
+                                  sheet=head.sheet, sheets=head.sheets, notices=head.notices,
+                                  load=lambda: _read(name, data, encoding, sheet, max_bytes))
+
+
+def _validate(store: storage.Store, upload: Upload, *, release_texts: bool = False) -> None:
     """Fill ``upload`` from the importer; unknown regions alone leave it waiting, anything else raises."""
     try:
-        prepared = importer.prepare_import(region_index(store), upload.files, upload.options, upload.sha256)
+        prepared = importer.prepare_import(region_index(store), upload.files, upload.options, upload.sha256,
+                                           release_texts=release_texts)
     except ValidationFailed as error:
         details = error.details
         if details is None or details.empty or not details["kind"].eq("unknown_region").all():
