@@ -288,21 +288,7 @@ def commit_batch(store: Store, batch: NewBatch) -> int:
         con = store.cursor()
         con.execute("BEGIN TRANSACTION")
         try:
-            batch_id = _next_batch_id(con)
-            id_map = _insert_regions(con, batch_id, batch.regions, batch.synthetic)
-            counts = {}
-            for table_id, frame in batch.rows.items():
-                counts[table_id] = _insert_facts(con, batch_id, TABLES_BY_ID[table_id], frame, id_map)
-            if batch.regions is not None and len(batch.regions):
-                counts["regions"] = len(batch.regions)
-            if batch.provenance is not None and len(batch.provenance):
-                _insert_provenance(con, batch_id, batch.provenance, id_map)
-            con.execute(
-                "INSERT INTO batches (batch_id, kind, created_at, user_name, file_name, sha256, source, note, "
-                "row_counts, undoes, synthetic) VALUES (?, 'import', ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-                [batch_id, _now(), batch.user_name, batch.file_name, batch.sha256, batch.source, batch.note,
-                 _json(counts), batch.synthetic])
-            _refresh_current(con, touched=set(batch.rows), regions=batch.regions is not None)
+            batch_id, _ = _apply_batch(con, batch)
             with store._gate.committing():
                 con.execute("COMMIT")
         except BaseException:
@@ -620,11 +606,8 @@ def count_rows(store: Store, table: Table, current: bool = True) -> int:
 
 
 def _apply_batch(con, batch: NewBatch) -> tuple[int, dict[int, int]]:
-    """The writing steps of ``commit_batch`` on an open transaction (no lock, no COMMIT).
-
-    Used by ``trial_commit`` so that a preview runs exactly the statements a commit runs.
-    Keep it in step with ``commit_batch`` (tests/test_uploads.py checks the preview against a real commit).
-    """
+    """The writing steps of a commit on an open transaction (no lock, no COMMIT): ``commit_batch`` commits
+    them, ``trial_commit`` rolls them back, so a preview runs exactly the statements a commit runs."""
     batch_id = _next_batch_id(con)
     id_map = _insert_regions(con, batch_id, batch.regions, batch.synthetic)
     counts = {}
@@ -632,6 +615,8 @@ def _apply_batch(con, batch: NewBatch) -> tuple[int, dict[int, int]]:
         counts[table_id] = _insert_facts(con, batch_id, TABLES_BY_ID[table_id], frame, id_map)
     if batch.regions is not None and len(batch.regions):
         counts["regions"] = len(batch.regions)
+    if batch.provenance is not None and len(batch.provenance):
+        _insert_provenance(con, batch_id, batch.provenance, id_map)
     con.execute(
         "INSERT INTO batches (batch_id, kind, created_at, user_name, file_name, sha256, source, note, "
         "row_counts, undoes, synthetic) VALUES (?, 'import', ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
