@@ -4,7 +4,7 @@
     python -m lawstats indicators [--region NAME] [--year YEAR] [--format table|csv|json] [--lang zh|en]
     python -m lawstats adduser NAME [--password-stdin] [--replace] [--users FILE]
     python -m lawstats import FILE_OR_DIR... [--table T] [--encoding E] [--sheet S] [--dry-run] [--note TEXT]
-                                            [--user NAME] [--create-regions-under REGION]
+                                            [--user NAME] [--create-regions-under REGION] [--batch-per-file]
     python -m lawstats history | undo BATCH | export DIR --format xlsx|csv|parquet
     python -m lawstats template TABLE --format csv|xlsx [--out FILE]
     python -m lawstats deck OUT.pptx [--region NAME] [--year YEAR] [--lang zh|en] [--slides title,kpis,...]
@@ -138,6 +138,8 @@ def _add_data_update_commands(sub) -> None:
     p.add_argument("--user", help="who imports (default: the login name)")
     p.add_argument("--create-regions-under", metavar="REGION",
                    help="create regions the store does not know under this region (name or code)")
+    p.add_argument("--batch-per-file", action="store_true",
+                   help="one batch per file (regions first), each read only when imported: less memory")
 
     sub.add_parser("history", help="every batch and undo event, newest first (one line each, batch id first)")
 
@@ -178,6 +180,28 @@ def _import_files(paths: list[str]) -> list[tuple[str, bytes]]:
     return files
 
 
+def _import_paths(paths: list[str]) -> list:
+    """Like ``_import_files``, but the paths only (regions files first), so that each file is read when its
+    own batch is imported."""
+    from pathlib import Path
+
+    from lawstats import importer
+
+    found = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMPORT_SUFFIXES)
+            if not inside:
+                raise LawstatsError("error.folder_empty", path=str(path))
+            found.extend(inside)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise LawstatsError("error.not_a_folder_file", path=str(path))
+    return sorted(found, key=lambda p: p.stem.lower() != importer.REGIONS)  # stable: regions first
+
+
 def _user(args) -> str:
     import getpass
 
@@ -203,6 +227,8 @@ def cmd_import(args) -> int:
     from lawstats import uploads
     from lawstats.errors import ValidationFailed
 
+    if args.batch_per_file and not args.dry_run:  # a dry run checks the files together, as one batch
+        return _import_each_file(args)
     files = _import_files(args.paths)
     store = _store(args)
     parent = summary.find_region(store, args.create_regions_under) if args.create_regions_under else None
@@ -230,6 +256,46 @@ def cmd_import(args) -> int:
         print(t("cli.dry_run_ok", args.lang, rows=rows))
         return 0
     del files  # this process holds the database alone: the texts are not needed for the commit
+    uploads.release_sources(upload)
+    batch_id = uploads.commit_upload(store, upload, user_name=_user(args), note=args.note)
+    print(t("cli.import_done", args.lang, batch=batch_id, rows=rows))
+    return 0
+
+
+def _import_each_file(args) -> int:
+    """``import --batch-per-file``: every file its own batch, committed before the next file is
+    read, so one file's bytes and rows are in memory at a time. Stops at the first file that fails; the
+    batches before it stay committed (each may be undone on its own)."""
+    store = _store(args)
+    parent = summary.find_region(store, args.create_regions_under) if args.create_regions_under else None
+    for path in _import_paths(args.paths):
+        sub = argparse.Namespace(**{**vars(args), "paths": [str(path)], "batch_per_file": False})
+        code = _import_one(store, sub, parent)
+        if code != 0:
+            return code
+    return 0
+
+
+def _import_one(store: storage.Store, args, parent: int | None) -> int:
+    """One file as one batch (the body of ``cmd_import`` on an open store)."""
+    from lawstats import uploads
+    from lawstats.errors import ValidationFailed
+
+    files = _import_files(args.paths)
+    try:
+        upload = uploads.inspect_files(store, files, encoding=args.encoding, sheet=args.sheet, table=args.table,
+                                       new_region_parent=parent, lang=args.lang, with_preview=False)
+        uploads.require_ready(upload)
+    except ValidationFailed as error:
+        print(files[0][0], file=sys.stderr)
+        _print_problems(error, args.lang)
+        if error.key == "error.unknown_regions":
+            print(t("cli.unknown_regions_hint", args.lang), file=sys.stderr)
+        return 2
+    for text in upload.notice_texts(args.lang):
+        print(text)
+    rows = uploads.row_counts_text(uploads.batch_row_counts(upload), args.lang)
+    del files
     uploads.release_sources(upload)
     batch_id = uploads.commit_upload(store, upload, user_name=_user(args), note=args.note)
     print(t("cli.import_done", args.lang, batch=batch_id, rows=rows))
