@@ -161,31 +161,9 @@ def _add_data_update_commands(sub) -> None:
 IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 
 
-def _import_files(paths: list[str]) -> list[tuple[str, bytes]]:
+def _expand_paths(paths: list[str]) -> list:
     """The files to import: each FILE, and every CSV/XLSX directly inside each DIR (sorted by name)."""
     from pathlib import Path
-
-    files = []
-    for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMPORT_SUFFIXES)
-            if not found:
-                raise LawstatsError("error.folder_empty", path=str(path))
-            files.extend((p.name, p.read_bytes()) for p in found)
-        elif path.is_file():
-            files.append((path.name, path.read_bytes()))
-        else:
-            raise LawstatsError("error.not_a_folder_file", path=str(path))
-    return files
-
-
-def _import_paths(paths: list[str]) -> list:
-    """Like ``_import_files``, but the paths only (regions files first), so that each file is read when its
-    own batch is imported."""
-    from pathlib import Path
-
-    from lawstats import importer
 
     found = []
     for text in paths:
@@ -199,7 +177,19 @@ def _import_paths(paths: list[str]) -> list:
             found.append(path)
         else:
             raise LawstatsError("error.not_a_folder_file", path=str(path))
-    return sorted(found, key=lambda p: p.stem.lower() != importer.REGIONS)  # stable: regions first
+    return found
+
+
+def _import_files(paths: list[str]) -> list[tuple[str, bytes]]:
+    """The files to import as (name, bytes), all read now (one batch)."""
+    return [(p.name, p.read_bytes()) for p in _expand_paths(paths)]
+
+
+def _import_paths(paths: list[str]) -> list:
+    """The files to import, regions files first, as paths: each is read when its own batch is imported."""
+    from lawstats import importer
+
+    return sorted(_expand_paths(paths), key=lambda p: p.stem.lower() != importer.REGIONS)  # stable
 
 
 def _user(args) -> str:
