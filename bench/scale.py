@@ -4,8 +4,9 @@ import path, then every query behind the pages timed against a naive pandas base
     python -m lawstats bench --scale county|province|national [--json FILE] [--repeats N] [--workdir DIR]
 
 Measured, in one run:
-- the import of the whole data set (a child process: its wall time and peak memory); at national scale one
-  batch per file (regions first), as ``import --batch-per-file`` does, to lower the peak (7.1 -> 4.8 GB);
+- the import of the whole data set: ``python -m lawstats import DIR`` in a child process (its wall time and
+  peak memory); at national scale with ``--batch-per-file`` (one batch per file, regions first), so that one
+  file's rows are in memory at a time;
 - p50/p95 of the queries behind the frame (region path, children, years), the overview (indicator inputs,
   rollup check), each domain page (its table's effective rows, its children) and the compare page (the
   region's peers, the heatmap series, at national scale every township of the country), for a township, a
@@ -233,42 +234,31 @@ def same_values(ours: pd.DataFrame, theirs: pd.DataFrame, columns: list[str]) ->
 # Import (a child process, so that its peak memory is its own)
 
 
-def import_dataset(db_path: str, data_dir: str, batch_per_file: bool = False) -> dict:
-    """Import every file of a synthetic data set through the upload path the CLI uses: as one batch, or
-    (``batch_per_file``, as ``import --batch-per-file``) one batch per file, regions first, each file read
-    from disk only when its turn comes."""
-    from lawstats import uploads
-
-    start = time.perf_counter()
-    store = storage.Store(db_path)
-    paths = synth.data_files(data_dir)
-    largest = max(p.stat().st_size for p in paths)
-    groups = [[p] for p in paths] if batch_per_file else [paths]
-    batch_ids = []
-    for group in groups:
-        files = [(p.name, p.read_bytes()) for p in group]
-        upload = uploads.inspect_files(store, files, with_preview=False,
-                                       max_bytes=max(uploads.MAX_UPLOAD_BYTES, largest))
-        del files
-        uploads.require_ready(upload)
-        uploads.release_sources(upload)
-        upload.prepared.batch.synthetic = True  # a regions file alone has no source column to say so
-        batch_ids.append(uploads.commit_upload(store, upload, user_name="bench", note="synthetic benchmark data"))
-        del upload
-    rows = sum(storage.count_rows(store, t, current=False) for t in storage.TABLES)
-    store.close()
-    return {"seconds": time.perf_counter() - start, "rows": rows, "batch_id": batch_ids[-1], "batches": len(batch_ids),
-            "peak_rss_mb": peak_rss_mb(), "over_cli_limit": largest > uploads.MAX_UPLOAD_BYTES}
+IMPORT_COMMAND = ("import json, resource, sys; from lawstats.cli import main; code = main(sys.argv[1:]); "
+                  "print(json.dumps({'code': code, 'peak_rss_mb': "
+                  "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
 
 
 def import_in_child(db_path: Path, data_dir: Path, batch_per_file: bool = False) -> dict:
-    code = ("import json, sys; sys.path.insert(0, %r); from bench.scale import import_dataset; "
-            "print(json.dumps(import_dataset(%r, %r, %r)))"
-            % (str(ROOT), str(db_path), str(data_dir), batch_per_file))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    """``python -m lawstats import DIR`` (``--batch-per-file`` at national scale) in a child process, exactly
+    as a user runs it: its wall time, and its peak memory as the kernel counts it."""
+    argv = ["--db", str(db_path), "--no-seed", "import", str(data_dir), "--source", synth.SYNTHETIC_SOURCE,
+            "--note", "synthetic benchmark data", "--user", "bench"] + (["--batch-per-file"] if batch_per_file else [])
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", IMPORT_COMMAND, *argv], capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"import failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"import failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["code"] != 0:
+        raise RuntimeError(f"import exited {result['code']}:\n{done.stderr[-4000:]}")
+    store = storage.Store(db_path)
+    try:
+        rows = sum(storage.count_rows(store, t, current=False) for t in storage.TABLES)
+        batches = storage.list_batches(store)
+    finally:
+        store.close()
+    return {"seconds": seconds, "rows": rows, "batches": len(batches), "peak_rss_mb": result["peak_rss_mb"]}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -446,11 +436,21 @@ def run(scale: str = "county", json_path: str | None = None, repeats: int = 30, 
         start = time.perf_counter()
         synth.generate(data_dir, scale, years, seed)
         log(f"synth {scale}: {time.perf_counter() - start:.1f} s")
-        # national: one batch per file, so that one file's bytes and rows are in memory at a time (one batch
-        # of all 26 M rows peaked at 7.1 GB, per file 4.8 GB: one 6.4 M-row file's parse; issue 5 asks 4 GB)
+        # national: one batch per file, so that one file's rows are in memory at a time (one batch of all
+        # 26 M rows holds every file's typed rows at once; issue 5 asks for at most 4 GB)
         imported = import_in_child(db_path, data_dir, batch_per_file=scale == "national")
         log(f"import: {imported['seconds']:.1f} s, {imported['rows']:,} rows, peak {imported['peak_rss_mb']:,.0f} MB")
-        records.append(record("import", scale, imported["rows"], [imported["seconds"] * 1000],
+        baseline = None
+        if scale == "national":  # the same data as one batch, in the same run: what --batch-per-file saves
+            one_batch_db = work / "one_batch.duckdb"
+            whole = import_in_child(one_batch_db, data_dir)
+            for leftover in (one_batch_db, one_batch_db.with_suffix(".duckdb.wal")):
+                leftover.unlink(missing_ok=True)
+            log(f"import as one batch: {whole['seconds']:.1f} s, peak {whole['peak_rss_mb']:,.0f} MB")
+            records.append(record("import.one_batch", scale, whole["rows"], [whole["seconds"] * 1000],
+                                  peak_rss_mb=whole["peak_rss_mb"]))
+            baseline = [whole["seconds"] * 1000]
+        records.append(record("import", scale, imported["rows"], [imported["seconds"] * 1000], baseline,
                               peak_rss_mb=imported["peak_rss_mb"]))
     store = storage.Store(db_path)
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from lawstats import seed, storage, summary
 from lawstats.errors import LawstatsError
@@ -27,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lawstats", description="乡镇统计看板 lawstats")
     parser.add_argument("--db", help="database file (default: $LAWSTATS_DB or data/lawstats.duckdb)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh")
+    parser.add_argument("--no-seed", action="store_true",
+                        help="a new database starts empty instead of with the default data of data/")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init", help="build or migrate the database from data/ (idempotent)")
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _store(args) -> storage.Store:
-    return seed.open_store(args.db)
+    return seed.open_store(args.db, load_default=not args.no_seed)
 
 
 def cmd_init(args) -> int:
@@ -140,6 +143,8 @@ def _add_data_update_commands(sub) -> None:
                    help="create regions the store does not know under this region (name or code)")
     p.add_argument("--batch-per-file", action="store_true",
                    help="one batch per file (regions first), each read only when imported: less memory")
+    p.add_argument("--source", help="the source recorded with the batch (default: the file names); "
+                                    "one that says 合成数据 or synthetic marks the batch synthetic")
 
     sub.add_parser("history", help="every batch and undo event, newest first (one line each, batch id first)")
 
@@ -163,8 +168,6 @@ IMPORT_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 
 def _expand_paths(paths: list[str]) -> list:
     """The files to import: each FILE, and every CSV/XLSX directly inside each DIR (sorted by name)."""
-    from pathlib import Path
-
     found = []
     for text in paths:
         path = Path(text)
@@ -180,9 +183,10 @@ def _expand_paths(paths: list[str]) -> list:
     return found
 
 
-def _import_files(paths: list[str]) -> list[tuple[str, bytes]]:
-    """The files to import as (name, bytes), all read now (one batch)."""
-    return [(p.name, p.read_bytes()) for p in _expand_paths(paths)]
+def _import_files(paths: list[str]) -> list[tuple[str, Path]]:
+    """The files to import as (name, path): each is read when the importer reaches it, a large CSV a chunk
+    at a time."""
+    return [(p.name, p) for p in _expand_paths(paths)]
 
 
 def _import_paths(paths: list[str]) -> list:
@@ -224,7 +228,8 @@ def cmd_import(args) -> int:
     parent = summary.find_region(store, args.create_regions_under) if args.create_regions_under else None
     try:
         upload = uploads.inspect_files(store, files, encoding=args.encoding, sheet=args.sheet, table=args.table,
-                                       new_region_parent=parent, lang=args.lang, with_preview=args.dry_run)
+                                       new_region_parent=parent, lang=args.lang, with_preview=args.dry_run,
+                                       source=args.source, max_bytes=uploads.MAX_LOCAL_BYTES)
         uploads.require_ready(upload)
     except ValidationFailed as error:
         _print_problems(error, args.lang)
@@ -274,7 +279,8 @@ def _import_one(store: storage.Store, args, parent: int | None) -> int:
     files = _import_files(args.paths)
     try:
         upload = uploads.inspect_files(store, files, encoding=args.encoding, sheet=args.sheet, table=args.table,
-                                       new_region_parent=parent, lang=args.lang, with_preview=False)
+                                       new_region_parent=parent, lang=args.lang, with_preview=False,
+                                       source=args.source, max_bytes=uploads.MAX_LOCAL_BYTES)
         uploads.require_ready(upload)
     except ValidationFailed as error:
         print(files[0][0], file=sys.stderr)
@@ -289,6 +295,8 @@ def _import_one(store: storage.Store, args, parent: int | None) -> int:
     uploads.release_sources(upload)
     batch_id = uploads.commit_upload(store, upload, user_name=_user(args), note=args.note)
     print(t("cli.import_done", args.lang, batch=batch_id, rows=rows))
+    del upload
+    uploads.return_freed_memory()  # the next file starts from what the store needs, not this file's peak
     return 0
 
 
@@ -320,7 +328,6 @@ def cmd_undo(args) -> int:
 
 def cmd_export(args) -> int:
     from datetime import date
-    from pathlib import Path
 
     from lawstats import exchange
 
@@ -340,8 +347,6 @@ def cmd_export(args) -> int:
 
 
 def cmd_template(args) -> int:
-    from pathlib import Path
-
     from lawstats import exchange, importer
 
     table_id = importer.table_id_of(args.table)

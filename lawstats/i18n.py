@@ -265,6 +265,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pages.kind.list": ("列表（顿号分隔）", "list (separated by 、)"),
     "pages.kind.choice": ("选项", "choice"),
     # --- data updates: reading, preview, history, templates, exports (lawstats.uploads, lawstats.exchange) ---
+    "error.too_many_key_texts": ("文件中不同的项目名称超过 {limit} 个，无法检查重复行。请分成几个文件导入。", "The file names more than {limit} different programmes; repeated rows cannot be checked. Split it into several files."),
     "error.too_large": ("文件太大（{size} MB），上限为 {limit} MB。请分成几个文件上传。", "The file is too large ({size} MB); the limit is {limit} MB. Split it into several files."),
     "error.file_type": ("不支持“{suffix}”类型的文件。请上传 CSV（.csv、.txt）或 Excel 工作簿（.xlsx）。", "Files of type “{suffix}” are not supported. Upload CSV (.csv, .txt) or an Excel workbook (.xlsx)."),
     "error.xls_old": ("这是旧版 Excel（.xls）或 WPS（.et）文件，或是加密的工作簿。请在 Excel/WPS 中“另存为”.xlsx 或 CSV UTF-8 后上传。", "This is an old Excel (.xls) or WPS (.et) file, or an encrypted workbook. Save it as .xlsx or CSV UTF-8 in Excel/WPS and upload that."),

@@ -4,7 +4,9 @@ Validation is lazy: every problem in a file is collected (row as Excel counts it
 it, the original text, the kind of problem) before anything is answered. Only a file with no problem becomes
 a ``NewBatch``; writing it is ``storage.commit_batch``'s job, so a failed import changes nothing.
 
-Validation is vectorised, column by column: a 1,000,000-row file is checked in seconds. Number cells go
+Validation is vectorised, column by column: a 1,000,000-row file is checked in seconds. A larger file may
+come a chunk of rows at a time (``DeferredTable.chunks``): each chunk is checked as a file is, repeats are
+found across chunks (``SeenKeys``), and the typed rows are joined at the end. Number cells go
 through ``numbers.parse_numbers``; region names, years and other texts are resolved once per distinct text.
 Problems are collected as frames (``ProblemLog``) and come back as ``ValidationFailed.details``: columns
 row, column, value, kind, detail.
@@ -16,12 +18,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 from lawstats import registry
 from lawstats.errors import InvalidFile, ValidationFailed
@@ -498,20 +501,28 @@ class ParsedFile:
     new_regions: list[str]
     notices: list[tuple[str, dict]]
     excel_rows: np.ndarray
+    blank_rows: tuple[int, int, bool] = (0, 0, False)  # blank rows, of them after the last filled row, any filled
 
 
 def parse_file(name: str, raw: RawTable, resolver: RegionResolver, options: ImportOptions,
-               log: ProblemLog) -> ParsedFile | None:
-    """Validate one file's texts against its table; problems go to ``log``, never raised here."""
+               log: ProblemLog, seen: SeenKeys | None = None) -> ParsedFile | None:
+    """Validate one file's texts against its table; problems go to ``log``, never raised here.
+
+    ``seen``: the keys of the file's earlier chunks, when it is validated a chunk at a time."""
     headers = list(raw.frame.columns)
     table_id = table_id_of(options.table) if options.table else recognise_table(headers)
     if table_id is None:
         log.add(None, ", ".join(headers[:8]), "", "table_not_recognised")
         return None
-    frame, notices = _drop_blank_total_and_example_rows(raw, table_id)
+    frame, notices, blank_rows = _drop_blank_total_and_example_rows(raw, table_id)
     if table_id == REGIONS:
-        return _parse_regions(name, raw, frame, resolver, log, notices)
-    return _parse_facts(name, raw, frame, TABLES_BY_ID[table_id], resolver, options, log, notices)
+        parsed = _parse_regions(name, raw, frame, resolver, log, notices)
+    else:
+        parsed = _parse_facts(name, raw, frame, TABLES_BY_ID[table_id], resolver, options, log, notices,
+                              seen or SeenKeys())
+    if parsed is not None:
+        parsed.blank_rows = blank_rows
+    return parsed
 
 
 def _unique_results(texts: pd.Series, function) -> tuple[np.ndarray, list]:
@@ -530,13 +541,14 @@ def _first_region_column(frame: pd.DataFrame, table_id: str) -> str | None:
     return frame.columns[0] if len(frame.columns) else None
 
 
-def _drop_blank_total_and_example_rows(raw: RawTable, table_id: str) -> tuple[pd.DataFrame, list]:
+def _drop_blank_total_and_example_rows(raw: RawTable, table_id: str) -> tuple[pd.DataFrame, list, tuple]:
     """Blank rows are left out silently (a count in a notice); total rows (合计) and a template's example
-    row are left out with a notice naming the row."""
+    row are left out with a notice naming the row. Also (blank rows, blank rows after the last filled one,
+    any row filled), which a file read in chunks adds up."""
     frame = raw.frame
     notices = list(raw.notices)
     if not len(frame) or not len(frame.columns):
-        return frame, notices
+        return frame, notices, (len(frame), len(frame), False)
     candidate = np.ones(len(frame), dtype=bool)
     for name in frame.columns:
         rows = np.flatnonzero(candidate)
@@ -559,7 +571,8 @@ def _drop_blank_total_and_example_rows(raw: RawTable, table_id: str) -> tuple[pd
     if inner_blank:
         notices.append(("notice.blank_rows_skipped", {"count": inner_blank}))
     keep = ~(blank | totals | examples)
-    return (frame if keep.all() else frame[keep]), notices
+    counts = (int(blank.sum()), int(blank.sum()) - inner_blank, bool((~blank).any()))
+    return (frame if keep.all() else frame[keep]), notices, counts
 
 
 def _last_true(mask: np.ndarray) -> int:
@@ -664,7 +677,8 @@ def _per_unique(texts: pd.Series, function) -> list:
     return [results[c] for c in codes]
 
 
-def _parse_facts(name, raw, frame, table: Table, resolver, options, log: ProblemLog, notices) -> ParsedFile | None:
+def _parse_facts(name, raw, frame, table: Table, resolver, options, log: ProblemLog, notices,
+                 seen: SeenKeys) -> ParsedFile | None:
     columns = ROW_COLUMNS + PROVENANCE_COLUMNS + table.columns
     match = match_headers(list(frame.columns), columns)
     before = len(log)
@@ -699,7 +713,7 @@ def _parse_facts(name, raw, frame, table: Table, resolver, options, log: Problem
         else:
             values[column.id] = _text_column(frame[header], column, excel, header, log)
     _check_row_rules(values, table, by_id, excel, log)
-    _check_duplicates(region_ids, years, values, table, by_id, frame, excel, log)
+    _check_duplicates(region_ids, years, values, table, by_id, frame, excel, log, seen)
     if sum(int(a.sum()) for a in approx.values()):
         notices.append(("notice.approximate", {"count": sum(int(a.sum()) for a in approx.values())}))
     rows = _typed_rows(table, region_ids, years, values, approx, len(frame), name) if len(log) == before else \
@@ -861,27 +875,64 @@ def _check_row_rules(values: dict, table: Table, by_id: dict, excel: np.ndarray,
             log.add_cells(excel[bad], by_id.get(smaller, table.column(smaller).zh), texts, "exceeds", detail)
 
 
-def _check_duplicates(region_ids, years, values, table: Table, by_id, frame, excel, log: ProblemLog) -> None:
+class SeenKeys:
+    """The keys (region, year[, programme]) of a file's rows so far, each with the row it first appeared on,
+    so that a repeat is found across the chunks of a large file as within one.
+
+    A key is packed into one int64: region id (temporary ids of new regions are negative), year, and the
+    code of the key text (programme) given here in order of appearance."""
+
+    _YEAR_BITS, _TEXT_BITS = 8, 24  # years 1900-2155; 16 million distinct programme names
+
+    def __init__(self) -> None:
+        self._keys: list[np.ndarray] = []  # one sorted array per chunk
+        self._rows: list[np.ndarray] = []  # the Excel row of each key, in the same order
+        self._texts: dict[object, int] = {}
+
+    def pack(self, region_ids: np.ndarray, years: np.ndarray, key_texts: list) -> np.ndarray:
+        """One uint64 per row: 32 bits of region id, 8 of year, 24 per key text (valid years only)."""
+        keys = (region_ids.astype("int64") + 2**31).astype("uint64") << np.uint64(self._YEAR_BITS) \
+            | (years.astype("int64") - 1900).astype("uint64")
+        for texts in key_texts:
+            codes, uniques = pd.factorize(pd.Series(texts, dtype=object).fillna("\0missing"))
+            mapped = np.array([self._texts.setdefault(u, len(self._texts)) for u in uniques], dtype="uint64")
+            if len(self._texts) >= 2**self._TEXT_BITS:  # never in real files; refuse rather than mistake keys
+                raise InvalidFile("error.too_many_key_texts", limit=f"{2**self._TEXT_BITS:,}")
+            keys = keys << np.uint64(self._TEXT_BITS) | mapped[codes.astype("int64")]
+        return keys
+
+    def first_rows(self, keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The row where each key first appeared: in an earlier chunk, else its first row in this one;
+        then remembers this chunk's keys."""
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        first_rows = rows[first]
+        for earlier_keys, earlier_rows in zip(self._keys, self._rows):  # earliest chunk first
+            if len(earlier_keys):
+                at = np.searchsorted(earlier_keys, unique).clip(max=len(earlier_keys) - 1)
+                first_rows = np.where(earlier_keys[at] == unique, earlier_rows[at], first_rows)
+        self._keys.append(unique)
+        self._rows.append(first_rows)
+        return first_rows[inverse]
+
+
+def _check_duplicates(region_ids, years, values, table: Table, by_id, frame, excel, log: ProblemLog,
+                      seen: SeenKeys) -> None:
     """The same region, year (and programme) twice in one file: every repeat names the first row."""
-    valid = (region_ids != 0) & (years != 0)
-    keys = {"r": region_ids, "y": years}
-    for column in table.key_columns:
-        key_values = values.get(column.id)
-        if key_values is None:
-            return
-        keys[column.id] = pd.Series(key_values, dtype=object).fillna("\0missing").to_numpy()
-    frame_keys = pd.DataFrame(keys)[valid]
-    if frame_keys.empty:
+    key_texts = [values.get(c.id) for c in table.key_columns]
+    if any(v is None for v in key_texts):
         return
-    repeated = frame_keys.duplicated(keep="first").to_numpy()
+    valid = (region_ids != 0) & (years != 0)
+    if not valid.any():
+        return
+    keys = seen.pack(region_ids[valid], years[valid], [pd.Series(v)[valid].to_numpy() for v in key_texts])
+    rows = excel[valid]
+    first = seen.first_rows(keys, rows)
+    repeated = first != rows
     if not repeated.any():
         return
-    first_excel = pd.Series(excel[valid]).groupby([frame_keys[c].to_numpy() for c in frame_keys.columns],
-                                                  sort=False).transform("first").to_numpy()
-    rows = excel[valid][repeated]
     column = by_id.get("region", by_id.get("region_code", ""))
     texts = frame[column].to_numpy()[valid][repeated]
-    log.add_cells(rows, column, texts, "duplicate_key", [str(r) for r in first_excel[repeated]])
+    log.add_cells(rows[repeated], column, texts, "duplicate_key", [str(r) for r in first[repeated]])
 
 
 def _typed_rows(table: Table, region_ids, years, values: dict, approx: dict, n: int, file_name: str) -> pd.DataFrame:
@@ -977,8 +1028,9 @@ class PreparedImport:
 @dataclass
 class DeferredTable(RawTable):
     """A file read only when its turn comes (large imports): ``frame`` holds its first rows (headers, enough
-    to recognise the table), ``load()`` reads all of it."""
+    to recognise the table), ``load()`` reads all of it, ``chunks()`` (when given) a chunk of rows at a time."""
     load: Callable[[], RawTable] | None = None
+    chunks: Callable[[], Iterator[RawTable]] | None = None
 
 
 def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, RawTable]], options: ImportOptions,
@@ -1001,14 +1053,18 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
     had_rows = False
     for name, raw in ordered:
         log.start_file(name)
-        if isinstance(raw, DeferredTable):
-            raw = raw.load()
-        had_rows = had_rows or len(raw.frame) > 0
-        result = parse_file(name, raw, resolver, options, log)
+        if isinstance(raw, DeferredTable) and raw.chunks is not None and not is_regions((name, raw)):
+            result, rows_read = _parse_in_chunks(name, raw, resolver, options, log)
+            had_rows = had_rows or rows_read
+        else:
+            if isinstance(raw, DeferredTable):
+                raw = raw.load()
+            had_rows = had_rows or len(raw.frame) > 0
+            result = parse_file(name, raw, resolver, options, log)
+            if release_texts:
+                _release_texts(raw)
         if result is not None:
             parsed.append(result)
-        if release_texts:
-            _release_texts(raw)
     seen_tables: dict[str, str] = {}
     for f in parsed:
         if f.table_id in seen_tables and f.table_id != REGIONS:
@@ -1038,6 +1094,83 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
             batch.synthetic = True
         batch.rows[f.table_id] = rows
     return PreparedImport(batch, parsed, [], resolver)
+
+
+def _parse_in_chunks(name: str, deferred: DeferredTable, resolver: RegionResolver, options: ImportOptions,
+                     log: ProblemLog) -> tuple[ParsedFile | None, bool]:
+    """A large file validated a chunk of rows at a time, so its texts are never all in memory; repeats are
+    found across chunks. (The parsed file, whether it had rows.) Once anything is wrong, typed rows are not
+    kept: only the problems are wanted then."""
+    seen = SeenKeys()
+    parts: list[ParsedFile] = []
+    had_rows = False
+    for chunk in deferred.chunks():
+        had_rows = had_rows or len(chunk.frame) > 0
+        part = parse_file(name, chunk, resolver, options, log, seen)
+        _release_texts(chunk)
+        if part is None:  # the headers themselves are wrong: every chunk would say so again
+            return None, had_rows
+        if len(log):
+            part.rows = pd.DataFrame()
+            for earlier in parts:
+                earlier.rows = pd.DataFrame()
+        parts.append(part)
+    return _join_parts(parts), had_rows
+
+
+def _join_parts(parts: list[ParsedFile]) -> ParsedFile:
+    """One file's chunks as one parsed file: rows joined, notices added up."""
+    first = parts[0]
+    return ParsedFile(
+        name=first.name, table_id=first.table_id, rows=_concat_rows([p.rows for p in parts]),
+        unknown_columns=list(dict.fromkeys(c for p in parts for c in p.unknown_columns)),
+        new_regions=[r for p in parts for r in p.new_regions], notices=_join_notices(parts),
+        excel_rows=np.concatenate([p.excel_rows for p in parts]))
+
+
+def _concat_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Typed rows of the chunks as one frame, a column at a time, each chunk's column let go once copied
+    (joining whole frames would hold every row twice). Sources keep one set of categories."""
+    frames = [f for f in frames if len(f.columns)]
+    if len(frames) <= 1:
+        return frames[0] if frames else pd.DataFrame()
+    joined = {}
+    for column in list(frames[0].columns):
+        pieces = [f.pop(column) for f in frames]
+        if isinstance(pieces[0].dtype, pd.CategoricalDtype):
+            joined[column] = pd.Series(union_categoricals(pieces))
+        else:
+            joined[column] = pd.concat(pieces, ignore_index=True)
+        del pieces
+    frames.clear()
+    return pd.DataFrame(joined)
+
+
+def _join_notices(parts: list[ParsedFile]) -> list[tuple[str, dict]]:
+    """The notices of a file's chunks: each said once, counts (approximate values, blank rows) added up."""
+    notices: list[tuple[str, dict]] = []
+    approximate = 0
+    for key, params in (n for p in parts for n in p.notices):
+        if key == "notice.approximate":
+            approximate += params["count"]
+        elif key != "notice.blank_rows_skipped" and (key, params) not in notices:
+            notices.append((key, params))
+    blank = _blank_rows(parts)
+    if blank:
+        notices.append(("notice.blank_rows_skipped", {"count": blank}))
+    if approximate:
+        notices.append(("notice.approximate", {"count": approximate}))
+    return notices
+
+
+def _blank_rows(parts: list[ParsedFile]) -> int:
+    """Blank rows of the whole file, as one read would count them: not those after its last filled row."""
+    total = sum(p.blank_rows[0] for p in parts)
+    for p in reversed(parts):
+        if p.blank_rows[2]:  # the last chunk with a filled row: only its own tail is after the file's end
+            return total - p.blank_rows[1]
+        total -= p.blank_rows[0]
+    return 0
 
 
 def _release_texts(raw: RawTable) -> None:

@@ -8,6 +8,8 @@ with ``%``); the importer gives it meaning. Anything refused raises ``InvalidFil
 
 Large CSV files take a fast path (pyarrow's multi-threaded reader, all columns as text); files it cannot read
 exactly (ragged rows, blank lines) go through Python's csv module, which keeps every row and its number.
+``iter_csv_chunks`` reads the same texts a chunk of rows at a time, from bytes or straight from disk, for
+imports too large to hold as one table of texts (a national data set).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePath
-from typing import Callable
+from pathlib import Path, PurePath
+from typing import Callable, Iterator
 
 import pandas as pd
 import pyarrow as pa
@@ -40,6 +44,9 @@ MAX_XLSX_RATIO = 200  # uncompressed / compressed, for members over 1 MB; real s
 HEADER_SEARCH_ROWS = 15  # titles above the header are looked through this far
 UTF8_CHECK_SLICE = 16 * 2**20  # bytes decoded at a time when checking a large file is UTF-8
 MAX_BLANK_RUN = 10_000  # a sheet "formatted to the bottom" ends after this many empty rows
+CHUNK_ROWS = 500_000  # rows of a streamed CSV validated at a time (``iter_csv_chunks``)
+ARROW_BLOCK_BYTES = 16 * 2**20  # pyarrow reads (and streams) CSV in blocks of this size
+EXACT_BLOCK_ROWS = 50_000  # rows the csv module reads at a time when streaming
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and encrypted .xlsx
@@ -169,12 +176,7 @@ def _check_utf8(data: bytes) -> None:
 
 def read_csv_bytes(data: bytes, encoding: str | None = None, *, is_header: IsHeader | None = None) -> RawTable:
     """Read CSV (or tab-separated "Unicode text") bytes into texts; see ``read_file``."""
-    utf8, used = to_utf8(data, encoding)
-    if b"\x00" in utf8:
-        raise InvalidFile("error.not_text")
-    if not utf8 or utf8.isspace():  # strip() would copy a large file
-        raise InvalidFile("error.empty_file")
-    delimiter = _sniff(utf8[:65536].split(b"\n", 1)[0].decode("utf-8", "ignore"))
+    utf8, used, delimiter = _csv_text(data, encoding)
     table = _fast_csv(utf8, delimiter)
     if table is not None:
         head = [[_text(v) for v in row.values()] for row in table.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
@@ -193,20 +195,178 @@ def read_csv_bytes(data: bytes, encoding: str | None = None, *, is_header: IsHea
     return _table_from_rows(rows, used, None, [], is_header, strict_width=True)
 
 
+def _csv_text(data: bytes, encoding: str | None) -> tuple[bytes, str, str]:
+    """(UTF-8 bytes, the encoding they were in, the delimiter) of a CSV file, or ``InvalidFile``."""
+    utf8, used = to_utf8(data, encoding)
+    if b"\x00" in utf8:
+        raise InvalidFile("error.not_text")
+    if not utf8 or utf8.isspace():  # strip() would copy a large file
+        raise InvalidFile("error.empty_file")
+    return utf8, used, _delimiter(utf8)
+
+
+def _delimiter(utf8: bytes) -> str:
+    return _sniff(utf8[:65536].split(b"\n", 1)[0].decode("utf-8", "ignore"))
+
+
+def iter_csv_chunks(source: bytes | os.PathLike, encoding: str | None = None, *,
+                    is_header: IsHeader | None = None, rows: int | None = None) -> Iterator[RawTable]:
+    """A CSV's texts ``rows`` rows at a time, read as ``read_csv_bytes`` reads them: the same header, the
+    same row numbers (each chunk's ``first_data_row``), the same refusals. A large file is then never held
+    as one table of texts. A column without header is kept in the chunks where it has a value.
+
+    ``source``: the file's bytes, or its path: a UTF-8 file on disk is read as the chunks are needed, so
+    not even its bytes are held (other encodings are decoded in memory first)."""
+    rows = rows or CHUNK_ROWS
+    stream = _csv_stream(source, encoding)
+    blocks = _record_blocks(stream)
+    first = next(blocks)
+    found = locate_header(first.iloc[:HEADER_SEARCH_ROWS + 1].to_numpy(dtype=object, na_value="").tolist(),
+                          is_header)
+    headers = found.headers[:int(first.iloc[found.body_start - 1].notna().sum())]  # as _table_from_rows
+    names = _unique_headers(headers)
+    pending: list[pd.DataFrame] = []
+    pending_rows = done_rows = consumed = 0  # data rows waiting, data rows yielded, records read
+    for block in itertools.chain([first], blocks):
+        skip = found.body_start if consumed == 0 else 0
+        pending.append(_fit_width(block.iloc[skip:], len(names), first_row=consumed + skip + 1))
+        pending_rows += len(block) - skip
+        consumed += len(block)
+        if pending_rows >= rows:
+            yield _chunk(pending, names, headers, found, stream.encoding, done_rows)
+            done_rows += pending_rows
+            pending, pending_rows = [], 0
+    if pending_rows or done_rows == 0:
+        yield _chunk(pending, names, headers, found, stream.encoding, done_rows)
+
+
+@dataclass
+class _CsvStream:
+    """Where a streamed CSV's UTF-8 text comes from: ``arrow`` for pyarrow (a path or a buffer), ``binary()``
+    for Python's csv module, ``head`` its first bytes (no BOM)."""
+    arrow: object
+    binary: Callable[[], io.BufferedIOBase]
+    head: bytes
+    encoding: str
+    delimiter: str
+
+
+def _csv_stream(source: bytes | os.PathLike, encoding: str | None) -> _CsvStream:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        used = _utf8_file(path, encoding)
+        if used is None:  # another encoding: decode in memory, as a whole read does
+            return _csv_stream(path.read_bytes(), encoding)
+        with open(path, "rb") as f:
+            head = f.read(65536).removeprefix(b"\xef\xbb\xbf")
+        return _CsvStream(str(path), lambda: open(path, "rb"), head, used, _delimiter(head))
+    utf8, used, delimiter = _csv_text(source, encoding)
+    return _CsvStream(pa.BufferReader(utf8), lambda: io.BytesIO(utf8), utf8[:65536], used, delimiter)
+
+
+def _utf8_file(path: Path, encoding: str | None) -> str | None:
+    """``utf-8`` or ``utf-8-sig`` when the file is UTF-8 text (checked a slice at a time), None when it is
+    in another encoding; refuses binary and empty files as ``_csv_text`` does."""
+    if encoding not in (None, "utf-8", "utf-8-sig"):
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    blank = True
+    with open(path, "rb") as f:
+        first = f.read(UTF8_CHECK_SLICE)
+        if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return None
+        bom = first.startswith(b"\xef\xbb\xbf")
+        piece = first[3:] if bom else first
+        try:
+            while piece:
+                if b"\x00" in piece:
+                    raise InvalidFile("error.not_text")
+                blank = blank and piece.isspace()
+                decoder.decode(piece)
+                piece = f.read(UTF8_CHECK_SLICE)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:  # GB18030, or broken UTF-8: the in-memory path decodes it or says where
+            return None
+    if blank:
+        raise InvalidFile("error.empty_file")
+    return "utf-8-sig" if bom else "utf-8"
+
+
+def _chunk(frames: list[pd.DataFrame], names: list[str], headers: list[str], found, used: str,
+           before: int) -> RawTable:
+    """One chunk's texts under the file's headers; ``before``: data rows in the chunks before it."""
+    frame = pd.concat(frames, ignore_index=True)
+    frame.columns = names
+    return RawTable(frame=_drop_empty_columns(frame, headers), encoding=used,
+                    first_data_row=found.body_start + 1 + before, notices=list(found.notices) if not before else [])
+
+
+def _fit_width(block: pd.DataFrame, width: int, first_row: int) -> pd.DataFrame:
+    """A block of records cut or padded to the header's width; a cell right of it is an error (an unquoted
+    1,234), as in ``_table_from_rows``. ``first_row``: the block's first row as Excel counts."""
+    if block.shape[1] > width:
+        extra = block.iloc[:, width:]
+        filled = extra.apply(lambda c: c.fillna("").astype(str).str.strip().ne("")).any(axis=1).to_numpy()
+        if filled.any():
+            row = first_row + int(filled.argmax())
+            raise InvalidFile("error.row_too_long", row=row, width=width)
+        block = block.iloc[:, :width]
+    block = block.fillna("") if block.shape[1] else block
+    for i in range(block.shape[1], width):
+        block[i] = ""
+    block.columns = range(width)
+    return block
+
+
+def _record_blocks(stream: _CsvStream) -> Iterator[pd.DataFrame]:
+    """Every record of the file, a block at a time, as frames of texts (columns 0, 1, ...; a short record
+    has missing cells). pyarrow reads while it can; where it stops (a ragged row, a blank line) Python's csv
+    module goes on from the first record pyarrow did not give."""
+    done = 0
+    width = _first_record_width(stream.head, stream.delimiter)
+    if width is not None:
+        try:
+            reader = pa_csv.open_csv(stream.arrow, **_arrow_options(stream.delimiter, width, ARROW_BLOCK_BYTES))
+            for batch in reader:
+                frame = batch.to_pandas()
+                frame.columns = range(frame.shape[1])
+                done += len(frame)
+                yield frame
+            return
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            pass
+    with io.TextIOWrapper(stream.binary(), encoding="utf-8-sig", newline="") as text:
+        records = csv.reader(text, delimiter=stream.delimiter)
+        try:
+            for _ in itertools.islice(records, done):
+                pass
+            while block := list(itertools.islice(records, EXACT_BLOCK_ROWS)):
+                width = max(map(len, block))
+                yield pd.DataFrame([row + [None] * (width - len(row)) for row in block], dtype="str")
+        except csv.Error as e:
+            raise InvalidFile("error.csv_unreadable", reason=str(e)) from e
+
+
 def _fast_csv(utf8: bytes, delimiter: str) -> pa.Table | None:
     """All cells as text with pyarrow, or None when the file needs the exact (slow) reader."""
     width = _first_record_width(utf8, delimiter)
     if width is None:
         return None
     try:
-        return pa_csv.read_csv(
-            io.BytesIO(utf8),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, block_size=16 * 2**20),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
-            convert_options=pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
-                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+        return pa_csv.read_csv(io.BytesIO(utf8), **_arrow_options(delimiter, width, 16 * 2**20))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
+
+
+def _arrow_options(delimiter: str, width: int, block_size: int) -> dict:
+    """pyarrow's CSV options for exact texts: every cell a string, blank lines kept (so that pyarrow stops
+    on them and the exact reader takes over), line breaks inside quotes allowed."""
+    return {
+        "read_options": pa_csv.ReadOptions(autogenerate_column_names=True, block_size=block_size),
+        "parse_options": pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+        "convert_options": pa_csv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(width)},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+    }
 
 
 def _first_record_width(utf8: bytes, delimiter: str) -> int | None:

@@ -29,12 +29,14 @@ def default_db_path() -> Path:
     return Path(os.environ.get("LAWSTATS_DB") or DEFAULT_DATA_DIR / "lawstats.duckdb")
 
 
-def open_store(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> storage.Store:
-    """Open the database (migrating it), and load ``data/`` into it if it holds no batch yet."""
+def open_store(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None, *,
+               load_default: bool = True) -> storage.Store:
+    """Open the database (migrating it), and load ``data/`` into it if it holds no batch yet (unless
+    ``load_default`` is false: a database for other data, such as a synthetic data set)."""
     path = Path(path) if path else default_db_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     store = storage.Store(path)
-    if storage.data_version(store) == 0:
+    if load_default and storage.data_version(store) == 0:
         load_seed(store, Path(data_dir) if data_dir else DEFAULT_DATA_DIR)
     return store
 

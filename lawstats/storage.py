@@ -957,6 +957,11 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
         con.execute(f"DELETE FROM {cur}")
         con.execute(f"INSERT INTO {cur} ({cols}) {_single_batch_select(table)} ORDER BY {keys}", {"b": batch_id})
         return
+    if first_load_allowed and not _shares_keys(con, table, batch_id):
+        # Only new keys (new regions or years, as when a country's data goes into a township's store): no
+        # other batch has a say in them, so the batch's rows are their current rows, as on a first load.
+        con.execute(f"INSERT INTO {cur} ({cols}) {_single_batch_select(table)} ORDER BY {keys}", {"b": batch_id})
+        return
     con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT {keys} FROM {fact} WHERE batch_id = ?",
                 [batch_id])
     con.execute(f"DELETE FROM {cur} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', cur)})")
@@ -964,6 +969,14 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
         f"FROM {fact} WHERE",
         f"FROM {fact} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
     con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {"as_of": 2**31 - 1})
+
+
+def _shares_keys(con, table: Table, batch_id: int) -> bool:
+    """True when another batch (undone or not) wrote a row with one of this batch's keys."""
+    fact = fact_table(table)
+    on = " AND ".join(f"o.{ident(k)} = n.{ident(k)}" for k in _key_names(table))
+    return con.execute(f"SELECT EXISTS (SELECT 1 FROM {fact} o JOIN {fact} n ON {on} "
+                       f"WHERE n.batch_id = $b AND o.batch_id <> $b)", {"b": batch_id}).fetchone()[0]
 
 
 def _refresh_training_summary(con, batch_id: int) -> None:

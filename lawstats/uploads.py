@@ -14,9 +14,11 @@ a parent region by calling again with ``new_region_parent``.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,11 +28,12 @@ from lawstats import importer, registry, storage
 from lawstats.errors import InvalidFile, LawstatsError, ValidationFailed
 from lawstats.i18n import t
 from lawstats.importer import ImportOptions, PreparedImport
-from lawstats.reader import ENCODINGS, MAX_FILE_BYTES, RawTable, _mb, read_file
+from lawstats.reader import ENCODINGS, MAX_FILE_BYTES, RawTable, _mb, iter_csv_chunks, read_file
 from lawstats.registry import TABLES_BY_ID
 
 ENCODING_CHOICES = ENCODINGS  # what the page offers when the user overrides the detected encoding
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES
+MAX_LOCAL_BYTES = 2 * 2**30  # files named on the command line: a large CSV is streamed from disk
 PREVIEW_LIMIT = 2_000  # rows shown per preview table; the counts are always complete
 HEAD_BYTES = 2**20  # the first rows of a large CSV, read to recognise its table before its turn
 KEEP_TEXTS_BYTES = 256 * 2**20  # larger uploads drop each file's texts once parsed (a commit after the store
@@ -105,16 +108,21 @@ def inspect_file(store: storage.Store, file_name: str, data: bytes, *, encoding:
                          max_bytes=max_bytes)
 
 
-def inspect_files(store: storage.Store, files: list[tuple[str, bytes]], *, encoding: str | None = None,
+def inspect_files(store: storage.Store, files: list[tuple[str, bytes | Path]], *, encoding: str | None = None,
                   sheet: str | None = None, table: str | None = None, new_region_parent: int | None = None,
-                  lang: str = "zh", with_preview: bool = True, max_bytes: int = MAX_UPLOAD_BYTES) -> Upload:
-    """Several files as ONE batch (a folder on the command line): a regions file is applied first."""
-    large = sum(len(data) for _, data in files) > KEEP_TEXTS_BYTES
+                  lang: str = "zh", with_preview: bool = True, max_bytes: int = MAX_UPLOAD_BYTES,
+                  source: str | None = None) -> Upload:
+    """Several files as ONE batch (a folder on the command line): a regions file is applied first.
+
+    A file is given as its bytes (an upload) or as its path (the command line): a large CSV on disk is then
+    read a chunk at a time as it is validated, never held whole. ``source`` is recorded with the batch
+    (default: the file names); one that says 合成数据 or synthetic marks the batch synthetic."""
+    large = sum(_size(data) for _, data in files) > KEEP_TEXTS_BYTES
     raws = [(name, (_deferred if large else _read)(name, data, encoding, sheet, max_bytes)) for name, data in files]
     sha256 = _sha256_of_all(files)
-    options = ImportOptions(table=table, new_region_parent=new_region_parent)
+    options = ImportOptions(table=table, new_region_parent=new_region_parent, source=source)
     upload = Upload(
-        file_name=", ".join(name for name, _ in files), sha256=sha256, size=sum(len(d) for _, d in files),
+        file_name=", ".join(name for name, _ in files), sha256=sha256, size=sum(_size(d) for _, d in files),
         encoding=raws[0][1].encoding, sheets=list(raws[0][1].sheets), sheet=raws[0][1].sheet,
         table_id=None, tables=[], unknown_columns=[], unknown_regions=[], notices=[],
         duplicate_of=storage.batch_with_sha256(store, sha256), preview={},
@@ -128,36 +136,58 @@ def inspect_files(store: storage.Store, files: list[tuple[str, bytes]], *, encod
     return upload
 
 
-def _sha256_of_all(files: list[tuple[str, bytes]]) -> str:
+def _sha256_of_all(files: list[tuple[str, bytes | Path]]) -> str:
     """``storage.sha256_of`` the files' bytes one after another, without joining them into one copy."""
     digest = hashlib.sha256()
     for _, data in files:
-        digest.update(data)
+        if isinstance(data, Path):
+            with open(data, "rb") as f:
+                while piece := f.read(16 * 2**20):
+                    digest.update(piece)
+        else:
+            digest.update(data)
     return digest.hexdigest()
 
 
-def _read(name: str, data: bytes, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
+def _size(data: bytes | Path) -> int:
+    return data.stat().st_size if isinstance(data, Path) else len(data)
+
+
+def _head(data: bytes | Path, size: int) -> bytes:
+    if isinstance(data, Path):
+        with open(data, "rb") as f:
+            return f.read(size)
+    return data[:size]
+
+
+def _read(name: str, data: bytes | Path, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
+    if _size(data) > max_bytes:
+        raise InvalidFile("error.too_large", size=_mb(_size(data)), limit=_mb(max_bytes))
+    data = data.read_bytes() if isinstance(data, Path) else data
     raw = read_file(name, data, encoding=encoding, sheet=sheet, is_header=importer.header_key, max_bytes=max_bytes)
     pa.default_memory_pool().release_unused()  # the Arrow table the texts came from is garbage now
     return raw
 
 
-def _deferred(name: str, data: bytes, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
-    """A large CSV is read when the importer reaches it, so one file's texts are in memory at a time; its
-    first rows are read now to recognise the table. Other files (workbooks, odd encodings) are read now."""
-    if len(data) > max_bytes:
-        raise InvalidFile("error.too_large", size=_mb(len(data)), limit=_mb(max_bytes))
-    end = data.rfind(b"\n", 0, HEAD_BYTES)
-    if len(data) <= HEAD_BYTES or end < 0 or data.startswith((b"\xff\xfe", b"\xfe\xff", b"PK")):
+def _deferred(name: str, data: bytes | Path, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
+    """A large CSV is read when the importer reaches it, a chunk of rows at a time, so at most one chunk's
+    texts are in memory; its first rows are read now to recognise the table. Other files (workbooks, odd
+    encodings) are read now."""
+    if _size(data) > max_bytes:
+        raise InvalidFile("error.too_large", size=_mb(_size(data)), limit=_mb(max_bytes))
+    first = _head(data, HEAD_BYTES)
+    end = first.rfind(b"\n")
+    if _size(data) <= HEAD_BYTES or end < 0 or first.startswith((b"\xff\xfe", b"\xfe\xff", b"PK")):
         return _read(name, data, encoding, sheet, max_bytes)
     try:
-        head = read_file(name, data[:end + 1], encoding=encoding, sheet=sheet, is_header=importer.header_key,
+        head = read_file(name, first[:end + 1], encoding=encoding, sheet=sheet, is_header=importer.header_key,
                          max_bytes=max_bytes)
     except LawstatsError:  # not a CSV cut cleanly at a line end: read it whole
         return _read(name, data, encoding, sheet, max_bytes)
     return importer.DeferredTable(frame=head.frame, encoding=head.encoding, first_data_row=head.first_data_row,
                                   sheet=head.sheet, sheets=head.sheets, notices=head.notices,
-                                  load=lambda: _read(name, data, encoding, sheet, max_bytes))
+                                  load=lambda: _read(name, data, encoding, sheet, max_bytes),
+                                  chunks=lambda: iter_csv_chunks(data, encoding, is_header=importer.header_key))
 
 
 def _validate(store: storage.Store, upload: Upload, *, release_texts: bool = False) -> None:
@@ -218,8 +248,18 @@ def release_sources(upload: Upload) -> None:
     upload.files = []
     if upload.prepared is not None:
         upload.prepared.resolver = None
+    return_freed_memory()  # before DuckDB needs memory for the commit
+
+
+def return_freed_memory() -> None:
+    """Hand memory a large import has freed back to the system: Arrow's pool, and the C heap, where pandas
+    leaves freed blocks that would otherwise raise the next file's peak (glibc only; elsewhere a no-op)."""
     gc.collect()
-    pa.default_memory_pool().release_unused()  # hand the freed Arrow buffers back before DuckDB needs memory
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def require_ready(upload: Upload) -> None:

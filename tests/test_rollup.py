@@ -243,6 +243,28 @@ def test_a_village_correction_moves_its_sums_and_undo_restores_them(scratch, cou
     assert_same_as_full_rebuild(scratch)
 
 
+def test_a_batch_of_only_new_keys_gives_what_a_full_rebuild_gives(scratch, county):
+    """New keys (here a new year for two villages) skip the per-key recomputation: same result, and a later
+    correction of one of them takes the general path again."""
+    ids = region_ids(scratch)
+    first, second = (ids[code] for code in villages_of(county)["code"].iloc[:2])
+    rows = pd.concat([population_row(first, 2031, resident_persons=100), population_row(second, 2031,
+                                                                                        resident_persons=200)])
+    batch = storage.commit_batch(scratch, storage.NewBatch(file_name="new_year.csv", rows={"population": rows}))
+    assert not storage._shares_keys(scratch.cursor(), storage.TABLES_BY_ID["population"], batch)
+    assert_same_as_full_rebuild(scratch)
+    correction = storage.commit_batch(scratch, storage.NewBatch(
+        file_name="fix.csv", rows={"population": population_row(first, 2031, resident_persons=150)}))
+    assert storage._shares_keys(scratch.cursor(), storage.TABLES_BY_ID["population"], correction)
+    assert scratch.query_rows("SELECT resident_persons FROM cur_population WHERE region_id = ? AND year = 2031",
+                              [first]) == [(150,)]
+    assert_same_as_full_rebuild(scratch)
+    storage.undo_batch(scratch, correction)
+    assert scratch.query_rows("SELECT resident_persons FROM cur_population WHERE region_id = ? AND year = 2031",
+                              [first]) == [(100,)]
+    assert_same_as_full_rebuild(scratch)
+
+
 def test_a_new_child_without_figures_makes_the_parent_incomplete_until_undone(scratch, county):
     ids = region_ids(scratch)
     township_code = villages_of(county).iloc[0]["township_code"]
