@@ -11,6 +11,7 @@ presenting = ui.presenting()  # 会议展示: no sidebar and no page menu while 
 st.set_page_config(page_title="乡镇统计看板 lawstats", page_icon=":material/bar_chart:", layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
 
+synthetic_badge = st.sidebar.empty()  # filled below, shown above the pickers so it is seen without scrolling
 lang = ui.choose_language()
 try:
     context = ui.choose_region_and_year(lang)
@@ -20,7 +21,7 @@ except LawstatsError as error:  # a locked or unreadable database: say which fil
 st.session_state["_lawstats_context"] = context
 
 if context.synthetic:
-    st.sidebar.warning(t("app.synthetic_badge", lang))
+    synthetic_badge.warning(t("app.synthetic_badge", lang))
 
 pages = [st.Page(p.path, title=t(p.title_key, lang), icon=p.icon, url_path=p.url_path, default=p.default)
          for p in PAGES]

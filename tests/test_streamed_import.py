@@ -139,7 +139,11 @@ def test_a_synthetic_county_by_chunks_is_the_same_batch(empty_store, tmp_path, m
     monkeypatch.setattr(uploads, "HEAD_BYTES", 600)
     monkeypatch.setattr(reader, "CHUNK_ROWS", 97)
     monkeypatch.setattr(reader, "ARROW_BLOCK_BYTES", 4096)
+    read_whole = []
+    real_read = uploads._read
+    monkeypatch.setattr(uploads, "_read", lambda name, *args: read_whole.append(name) or real_read(name, *args))
     chunked = uploads.inspect_files(empty_store, files, with_preview=False)
+    assert read_whole == ["regions.csv"]  # the data files came from disk a chunk at a time
     assert chunked.ready and chunked.row_count == whole.row_count > 0
     assert chunked.notices == whole.notices and chunked.sha256 == whole.sha256
     for tid, frame in whole.prepared.batch.rows.items():
