@@ -218,20 +218,45 @@ def _print_problems(error: LawstatsError, lang: str) -> None:
 
 def cmd_import(args) -> int:
     """Validate (and unless --dry-run, commit) files as one batch: exit 0, or 2 with the problem table."""
+    if args.batch_per_file and not args.dry_run:  # a dry run checks the files together, as one batch
+        return _import_each_file(args)
+    files = _import_files(args.paths)  # before the store: a wrong path creates no database
+    store = _store(args)
+    return _import_batch(store, args, files, _parent(store, args))
+
+
+def _import_each_file(args) -> int:
+    """``import --batch-per-file``: every file its own batch, committed before the next file is
+    read, so one file's rows are in memory at a time. Stops at the first file that fails; the
+    batches before it stay committed (each may be undone on its own)."""
+    paths = _import_paths(args.paths)
+    store = _store(args)
+    parent = _parent(store, args)
+    for path in paths:
+        code = _import_batch(store, args, [(path.name, path)], parent, name_the_file=True)
+        if code != 0:
+            return code
+    return 0
+
+
+def _parent(store: storage.Store, args) -> int | None:
+    return summary.find_region(store, args.create_regions_under) if args.create_regions_under else None
+
+
+def _import_batch(store: storage.Store, args, files: list[tuple[str, Path]], parent: int | None, *,
+                  name_the_file: bool = False) -> int:
+    """``files`` as one batch on an open store: problems to stderr (exit 2), notices, then the commit."""
     from lawstats import uploads
     from lawstats.errors import ValidationFailed
 
-    if args.batch_per_file and not args.dry_run:  # a dry run checks the files together, as one batch
-        return _import_each_file(args)
-    files = _import_files(args.paths)
-    store = _store(args)
-    parent = summary.find_region(store, args.create_regions_under) if args.create_regions_under else None
     try:
         upload = uploads.inspect_files(store, files, encoding=args.encoding, sheet=args.sheet, table=args.table,
                                        new_region_parent=parent, lang=args.lang, with_preview=args.dry_run,
                                        source=args.source, max_bytes=uploads.MAX_LOCAL_BYTES)
         uploads.require_ready(upload)
     except ValidationFailed as error:
+        if name_the_file:
+            print(files[0][0], file=sys.stderr)
         _print_problems(error, args.lang)
         if error.key == "error.unknown_regions":
             print(t("cli.unknown_regions_hint", args.lang), file=sys.stderr)
@@ -250,53 +275,11 @@ def cmd_import(args) -> int:
                     changed=preview.changed_count, unchanged=preview.unchanged))
         print(t("cli.dry_run_ok", args.lang, rows=rows))
         return 0
-    del files  # this process holds the database alone: the texts are not needed for the commit
-    uploads.release_sources(upload)
-    batch_id = uploads.commit_upload(store, upload, user_name=_user(args), note=args.note)
-    print(t("cli.import_done", args.lang, batch=batch_id, rows=rows))
-    return 0
-
-
-def _import_each_file(args) -> int:
-    """``import --batch-per-file``: every file its own batch, committed before the next file is
-    read, so one file's bytes and rows are in memory at a time. Stops at the first file that fails; the
-    batches before it stay committed (each may be undone on its own)."""
-    store = _store(args)
-    parent = summary.find_region(store, args.create_regions_under) if args.create_regions_under else None
-    for path in _import_paths(args.paths):
-        sub = argparse.Namespace(**{**vars(args), "paths": [str(path)], "batch_per_file": False})
-        code = _import_one(store, sub, parent)
-        if code != 0:
-            return code
-    return 0
-
-
-def _import_one(store: storage.Store, args, parent: int | None) -> int:
-    """One file as one batch (the body of ``cmd_import`` on an open store)."""
-    from lawstats import uploads
-    from lawstats.errors import ValidationFailed
-
-    files = _import_files(args.paths)
-    try:
-        upload = uploads.inspect_files(store, files, encoding=args.encoding, sheet=args.sheet, table=args.table,
-                                       new_region_parent=parent, lang=args.lang, with_preview=False,
-                                       source=args.source, max_bytes=uploads.MAX_LOCAL_BYTES)
-        uploads.require_ready(upload)
-    except ValidationFailed as error:
-        print(files[0][0], file=sys.stderr)
-        _print_problems(error, args.lang)
-        if error.key == "error.unknown_regions":
-            print(t("cli.unknown_regions_hint", args.lang), file=sys.stderr)
-        return 2
-    for text in upload.notice_texts(args.lang):
-        print(text)
-    rows = uploads.row_counts_text(uploads.batch_row_counts(upload), args.lang)
-    del files
-    uploads.release_sources(upload)
+    uploads.release_sources(upload)  # this process holds the database alone: the texts are not needed now
     batch_id = uploads.commit_upload(store, upload, user_name=_user(args), note=args.note)
     print(t("cli.import_done", args.lang, batch=batch_id, rows=rows))
     del upload
-    uploads.return_freed_memory()  # the next file starts from what the store needs, not this file's peak
+    uploads.return_freed_memory()  # a next file starts from what the store needs, not this file's peak
     return 0
 
 
