@@ -944,6 +944,9 @@ def _key_join(table: Table, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{ident(k)} = {right}.{ident(k)}" for k in keys)
 
 
+REFRESH_SLICE_KEYS = 500_000  # keys whose current rows one statement recomputes (see _refresh_current_keys)
+
+
 def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: bool) -> None:
     """Recompute the current rows of the keys ``batch_id`` wrote. A table's first load (no other batch ever
     wrote it) copies the batch's rows, which is what the general path gives for one row per key."""
@@ -964,11 +967,33 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
         return
     con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT {keys} FROM {fact} WHERE batch_id = ?",
                 [batch_id])
-    con.execute(f"DELETE FROM {cur} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', cur)})")
+    in_slice = "region_id BETWEEN $low AND $high"
     select = _current_select(table).replace(
         f"FROM {fact} WHERE",
-        f"FROM {fact} WHERE EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
-    con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {"as_of": 2**31 - 1})
+        f"FROM {fact} WHERE {fact}.{in_slice} AND EXISTS (SELECT 1 FROM _keys k WHERE k.{in_slice} AND "
+        f"{_key_join(table, 'k', fact)}) AND", 1)
+    # A slice of regions at a time, in key order: a national correction's millions of keys are grouped by
+    # DuckDB in a fraction of the memory they would take at once.
+    for low, high in _region_slices(con, "_keys", REFRESH_SLICE_KEYS):
+        bounds = {"low": low, "high": high}
+        con.execute(f"DELETE FROM {cur} WHERE {cur}.{in_slice} AND EXISTS (SELECT 1 FROM _keys k WHERE "
+                    f"k.{in_slice} AND {_key_join(table, 'k', cur)})", bounds)
+        con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {**bounds, "as_of": 2**31 - 1})
+
+
+def _region_slices(con, keys_table: str, size: int) -> list[tuple[int, int]]:
+    """Disjoint region-id ranges (low, high) covering ``keys_table``, each holding about ``size`` keys
+    (more when one region has more keys than that)."""
+    count = con.execute(f"SELECT count(*) FROM {keys_table}").fetchone()[0]
+    parts = max(1, -(-count // size))
+    if parts == 1:
+        return [(-2**31, 2**31 - 1)]
+    highs = [row[0] for row in con.execute(
+        f"SELECT max(region_id) FROM (SELECT region_id, ntile($parts) OVER (ORDER BY region_id) AS part "
+        f"FROM {keys_table}) GROUP BY part ORDER BY 1", {"parts": parts}).fetchall()]
+    highs = sorted(set(highs))
+    highs[-1] = 2**31 - 1
+    return list(zip([-2**31] + [h + 1 for h in highs[:-1]], highs))
 
 
 def _shares_keys(con, table: Table, batch_id: int) -> bool:

@@ -265,6 +265,31 @@ def test_a_batch_of_only_new_keys_gives_what_a_full_rebuild_gives(scratch, count
     assert_same_as_full_rebuild(scratch)
 
 
+def test_a_large_correction_recomputed_in_region_slices_gives_what_a_full_rebuild_gives(scratch, county,
+                                                                                        monkeypatch):
+    """Every village's 2024 figure corrected at once, its keys recomputed 7 at a time (a national correction
+    goes 500,000 at a time); then undone."""
+    monkeypatch.setattr(storage, "REFRESH_SLICE_KEYS", 7)
+    ids = region_ids(scratch)
+    current = scratch.query_df("SELECT region_id, resident_persons FROM cur_population WHERE year = 2024")
+    villages = [ids[code] for code in villages_of(county)["code"]]
+    rows = current[current["region_id"].isin(villages)]
+    assert len(rows) > 20
+    batch = storage.commit_batch(scratch, storage.NewBatch(file_name="fix_all.csv", rows={"population": pd.concat(
+        [population_row(int(r.region_id), 2024, resident_persons=int(r.resident_persons) - 1)
+         for r in rows.itertuples()])}))
+    assert len(storage._region_slices(scratch.cursor(), "_keys", storage.REFRESH_SLICE_KEYS)) > 2
+    after = scratch.query_df("SELECT region_id, resident_persons FROM cur_population WHERE year = 2024")
+    merged = rows.merge(after, on="region_id", suffixes=("_before", "_after"))
+    assert (merged["resident_persons_after"] == merged["resident_persons_before"] - 1).all()
+    assert_same_as_full_rebuild(scratch)
+    storage.undo_batch(scratch, batch)
+    assert_same_as_full_rebuild(scratch)
+    restored = scratch.query_df("SELECT region_id, resident_persons FROM cur_population WHERE year = 2024")
+    pd.testing.assert_frame_equal(restored.sort_values("region_id").reset_index(drop=True),
+                                  current.sort_values("region_id").reset_index(drop=True))
+
+
 def test_a_new_child_without_figures_makes_the_parent_incomplete_until_undone(scratch, county):
     ids = region_ids(scratch)
     township_code = villages_of(county).iloc[0]["township_code"]
