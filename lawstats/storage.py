@@ -967,27 +967,26 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
         return
     con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT {keys} FROM {fact} WHERE batch_id = ?",
                 [batch_id])
-    in_slice = "region_id BETWEEN $low AND $high"
-    select = _current_select(table).replace(
-        f"FROM {fact} WHERE",
-        f"FROM {fact} WHERE {fact}.{in_slice} AND EXISTS (SELECT 1 FROM _keys k WHERE k.{in_slice} AND "
-        f"{_key_join(table, 'k', fact)}) AND", 1)
     # A slice of regions at a time, in key order: a national correction's millions of keys are grouped by
-    # DuckDB in a fraction of the memory they would take at once.
+    # DuckDB in a fraction of the memory they would take at once. Bounds are written into the SQL as numbers
+    # (they are integers from the database) so that DuckDB skips the row groups outside them.
     for low, high in _region_slices(con, "_keys", REFRESH_SLICE_KEYS):
-        bounds = {"low": low, "high": high}
-        con.execute(f"DELETE FROM {cur} WHERE {cur}.{in_slice} AND EXISTS (SELECT 1 FROM _keys k WHERE "
-                    f"k.{in_slice} AND {_key_join(table, 'k', cur)})", bounds)
-        con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {**bounds, "as_of": 2**31 - 1})
+        in_slice = "" if low is None else f"region_id BETWEEN {int(low)} AND {int(high)} AND "
+        con.execute(f"DELETE FROM {cur} WHERE {in_slice}EXISTS (SELECT 1 FROM _keys k WHERE "
+                    f"{'k.' + in_slice if in_slice else ''}{_key_join(table, 'k', cur)})")
+        select = _current_select(table).replace(
+            f"FROM {fact} WHERE",
+            f"FROM {fact} WHERE {in_slice}EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
+        con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {"as_of": 2**31 - 1})
 
 
-def _region_slices(con, keys_table: str, size: int) -> list[tuple[int, int]]:
+def _region_slices(con, keys_table: str, size: int) -> list[tuple[int | None, int | None]]:
     """Disjoint region-id ranges (low, high) covering ``keys_table``, each holding about ``size`` keys
-    (more when one region has more keys than that)."""
+    (more when one region has more keys than that); [(None, None)] when one statement will do."""
     count = con.execute(f"SELECT count(*) FROM {keys_table}").fetchone()[0]
     parts = max(1, -(-count // size))
     if parts == 1:
-        return [(-2**31, 2**31 - 1)]
+        return [(None, None)]
     highs = [row[0] for row in con.execute(
         f"SELECT max(region_id) FROM (SELECT region_id, ntile($parts) OVER (ORDER BY region_id) AS part "
         f"FROM {keys_table}) GROUP BY part ORDER BY 1", {"parts": parts}).fetchall()]
