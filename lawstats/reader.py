@@ -45,7 +45,7 @@ HEADER_SEARCH_ROWS = 15  # titles above the header are looked through this far
 UTF8_CHECK_SLICE = 16 * 2**20  # bytes decoded at a time when checking a large file is UTF-8
 MAX_BLANK_RUN = 10_000  # a sheet "formatted to the bottom" ends after this many empty rows
 CHUNK_ROWS = 500_000  # rows of a streamed CSV validated at a time (``iter_csv_chunks``)
-ARROW_BLOCK_BYTES = 16 * 2**20  # pyarrow reads (and streams) CSV in blocks of this size
+ARROW_BLOCK_BYTES = 16 * 2**20  # pyarrow reads CSV (whole or streamed) in blocks of this size
 EXACT_BLOCK_ROWS = 50_000  # rows the csv module reads at a time when streaming
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -353,7 +353,7 @@ def _fast_csv(utf8: bytes, delimiter: str) -> pa.Table | None:
     if width is None:
         return None
     try:
-        return pa_csv.read_csv(io.BytesIO(utf8), **_arrow_options(delimiter, width, 16 * 2**20))
+        return pa_csv.read_csv(io.BytesIO(utf8), **_arrow_options(delimiter, width, ARROW_BLOCK_BYTES))
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return None
 

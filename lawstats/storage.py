@@ -956,13 +956,11 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
     others = con.execute(f"SELECT count(*) FROM {fact} WHERE batch_id <> ?", [batch_id]).fetchone()[0]
     # Rows go in in key order: DuckDB's zone maps (min/max per row group) then let a query for a few regions
     # read only their row groups instead of the whole table.
-    if first_load_allowed and others == 0:
-        con.execute(f"DELETE FROM {cur}")
-        con.execute(f"INSERT INTO {cur} ({cols}) {_single_batch_select(table)} ORDER BY {keys}", {"b": batch_id})
-        return
-    if first_load_allowed and not _shares_keys(con, table, batch_id):
-        # Only new keys (new regions or years, as when a country's data goes into a township's store): no
-        # other batch has a say in them, so the batch's rows are their current rows, as on a first load.
+    # A first load, or only new keys (new regions or years, as when a country's data goes into a township's
+    # store): no other batch has a say in these keys, so the batch's rows are their current rows.
+    if first_load_allowed and (others == 0 or not _shares_keys(con, table, batch_id)):
+        if others == 0:
+            con.execute(f"DELETE FROM {cur}")
         con.execute(f"INSERT INTO {cur} ({cols}) {_single_batch_select(table)} ORDER BY {keys}", {"b": batch_id})
         return
     con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT {keys} FROM {fact} WHERE batch_id = ?",

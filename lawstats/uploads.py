@@ -160,9 +160,14 @@ def _head(data: bytes | Path, size: int) -> bytes:
     return data[:size]
 
 
-def _read(name: str, data: bytes | Path, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
+def _check_size(data: bytes | Path, max_bytes: int) -> None:
+    """Refuse a file over the limit before reading it (a path) or parsing it (bytes)."""
     if _size(data) > max_bytes:
         raise InvalidFile("error.too_large", size=_mb(_size(data)), limit=_mb(max_bytes))
+
+
+def _read(name: str, data: bytes | Path, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
+    _check_size(data, max_bytes)
     data = data.read_bytes() if isinstance(data, Path) else data
     raw = read_file(name, data, encoding=encoding, sheet=sheet, is_header=importer.header_key, max_bytes=max_bytes)
     pa.default_memory_pool().release_unused()  # the Arrow table the texts came from is garbage now
@@ -173,8 +178,7 @@ def _deferred(name: str, data: bytes | Path, encoding: str | None, sheet: str | 
     """A large CSV is read when the importer reaches it, a chunk of rows at a time, so at most one chunk's
     texts are in memory; its first rows are read now to recognise the table. Other files (workbooks, odd
     encodings) are read now."""
-    if _size(data) > max_bytes:
-        raise InvalidFile("error.too_large", size=_mb(_size(data)), limit=_mb(max_bytes))
+    _check_size(data, max_bytes)
     first = _head(data, HEAD_BYTES)
     end = first.rfind(b"\n")
     if _size(data) <= HEAD_BYTES or end < 0 or first.startswith((b"\xff\xfe", b"\xfe\xff", b"PK")):
