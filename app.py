@@ -1,5 +1,7 @@
 """lawstats, the frame: page config, language, the region and year every page shows, and the page list."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from lawstats import ui
@@ -7,8 +9,11 @@ from lawstats.errors import LawstatsError
 from lawstats.i18n import t
 from lawstats.navigation import PAGES
 
+# A file, not ":material/…:": Streamlit draws a material page icon from fonts.gstatic.com, which an intranet lacks
+PAGE_ICON = Path(__file__).resolve().parent / "assets" / "page_icon.png"
+
 presenting = ui.presenting()  # 会议展示: no sidebar and no page menu while presenting
-st.set_page_config(page_title="乡镇统计看板 lawstats", page_icon=":material/bar_chart:", layout="wide",
+st.set_page_config(page_title="乡镇统计看板 lawstats", page_icon=str(PAGE_ICON), layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
 
 synthetic_badge = st.sidebar.empty()  # filled below, shown above the pickers so it is seen without scrolling

@@ -7,8 +7,15 @@ password ships: ``python -m lawstats adduser NAME`` creates the first one.
 
 Wrong passwords are counted per name in a side file (``users.state.json``) so that a restart does not reset
 them: five in a row lock the name for 15 minutes (names that have no account are counted and locked the same
-way, so the answers do not tell which names exist). Both files are written atomically (temporary file, then
-rename) under a file lock, and readable by their owner only.
+way, so the answers do not tell which names exist). A login reserves its try in that file before the password
+is verified, under a lock that holds across threads and processes, so that parallel guesses cannot outrun the
+count: at most five verifications per name and lock period, however many arrive at once. At most
+``MAX_CONCURRENT_HASHES`` argon2 computations (64 MiB each) run at a time in a process. Both files are written
+atomically (temporary file, then rename) under the file lock, and readable by their owner only.
+
+A new password must be long enough and hard to guess: ``zxcvbn`` estimates how many guesses it takes (knowing
+the user name and the application's name), and a common, repeated, sequential, keyboard-pattern, date or
+name-containing password is refused with the reason.
 
 A session ends after 60 minutes without activity or 8 hours after the login, whichever comes first, and as
 soon as its account is removed from the users file. The clock is injectable for tests.
@@ -44,10 +51,13 @@ SESSION_IDLE_SECONDS = 60 * 60
 SESSION_MAX_SECONDS = 8 * 60 * 60
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
+MIN_PASSWORD_SCORE = 3  # zxcvbn's scale 0-4; 3: at least 10^8 guesses even for someone who knows the user name
+MAX_CONCURRENT_HASHES = 2  # argon2 at 64 MiB each: a burst of logins costs at most 128 MiB at once
 FORGET_FAILURES_AFTER = 24 * 60 * 60  # failure records of names without a lock are pruned after a day
 NAME_PATTERN = re.compile(r"^[\w.\-@]{1,64}$")  # letters (Chinese too), digits, . - _ @
 
 _THREAD_LOCK = threading.Lock()  # flock serialises processes; this serialises the threads of one process
+_HASH_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
 
 
 def users_path(explicit: str | os.PathLike | None = None, secrets_value: str | None = None) -> Path:
@@ -98,8 +108,8 @@ class UserStore:
         name = normalise_name(name)
         if not NAME_PATTERN.match(name):
             raise AuthError("auth.bad_name", name=name)
-        _check_password_rules(password)
-        password_hash = self.hasher.hash(password)  # slow: done before taking the file lock
+        check_new_password(password, name)
+        password_hash = self._hash(password)  # slow: done before taking the file lock
         with self._locked():
             users = self._read_users()
             if name in users and not replace_existing:
@@ -120,22 +130,22 @@ class UserStore:
     # -- logging in
 
     def login(self, name: str, password: str) -> Session:
-        """A session for the right password; AuthError ``auth.bad_login`` or ``auth.locked`` otherwise."""
+        """A session for the right password; AuthError ``auth.bad_login`` or ``auth.locked`` otherwise.
+
+        The try is counted as a wrong one before the password is verified (``_reserve_try``), and forgiven only
+        when it was right: parallel tries cannot all pass the lock check before any of them is counted."""
         name = normalise_name(name)
         now = self.clock()
-        locked_for = self._locked_seconds(name, now)
-        if locked_for:
-            raise AuthError("auth.locked", minutes=_minutes(locked_for))
+        left = self._reserve_try(name, now)
         stored = self._read_users().get(name, {}).get("password_hash")
-        if self._verify(stored, password):
-            self._forget_failures(name)
-            if stored and self.hasher.check_needs_rehash(stored):
-                self._rehash(name, password)
-            return Session(name, now, now)
-        left = self._count_failure(name, now)
-        if left == 0:
-            raise AuthError("auth.locked", minutes=_minutes(LOCK_SECONDS))
-        raise AuthError("auth.bad_login", left=left)
+        if not self._verify(stored, password):
+            if left == 0:
+                raise AuthError("auth.locked", minutes=_minutes(LOCK_SECONDS))
+            raise AuthError("auth.bad_login", left=left)
+        self._forget_failures(name)
+        if stored and self.hasher.check_needs_rehash(stored):
+            self._rehash(name, password)
+        return Session(name, now, now)
 
     def check(self, session: Session) -> Session:
         """The session with its last activity set to now; AuthError ``auth.session_expired`` when it is over."""
@@ -152,16 +162,21 @@ class UserStore:
             return False
         if stored is None:
             if self._dummy_hash is None:
-                self._dummy_hash = self.hasher.hash(os.urandom(16).hex())
+                self._dummy_hash = self._hash(os.urandom(16).hex())
             stored, password = self._dummy_hash, password + "\0never"
         try:
-            return self.hasher.verify(stored, password)
+            with _HASH_SLOTS:
+                return self.hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    def _hash(self, password: str) -> str:
+        with _HASH_SLOTS:
+            return self.hasher.hash(password)
+
     def _rehash(self, name: str, password: str) -> None:
         """Parameters got stronger since the hash was made: store a new hash of the same password."""
-        password_hash = self.hasher.hash(password)
+        password_hash = self._hash(password)
         with self._locked():
             users = self._read_users()
             if name in users:
@@ -177,17 +192,18 @@ class UserStore:
             return 0
         return int(record.get("count", 0))
 
-    def _locked_seconds(self, name: str, now: float) -> float:
-        until = self._read_state()["failures"].get(name, {}).get("locked_until", 0)
-        return max(0.0, until - now)
-
-    def _count_failure(self, name: str, now: float) -> int:
-        """Record a wrong password; returns how many tries are left (0: the name is now locked)."""
+    def _reserve_try(self, name: str, now: float) -> int:
+        """Count a try as a wrong password before it is verified, in one step under the file lock; raise
+        ``auth.locked`` when the name is locked. Returns how many tries are left after this one (0: this
+        was the last, and the name is locked from now on unless it turns out right)."""
         with self._locked():
             state = self._read_state()
             failures = state["failures"]
             record = failures.get(name, {})
-            if record.get("locked_until", 0) and record["locked_until"] <= now:
+            locked_until = record.get("locked_until", 0)
+            if locked_until > now:
+                raise AuthError("auth.locked", minutes=_minutes(locked_until - now))
+            if locked_until:
                 record = {}  # the lock has run out: start counting again
             count = int(record.get("count", 0)) + 1
             record = {"count": count, "last": now}
@@ -254,11 +270,43 @@ class UserStore:
         _write_atomically(self.state_path, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True))
 
 
-def _check_password_rules(password: str) -> None:
+def check_new_password(password: str, name: str) -> None:
+    """AuthError saying why, for a password too short, too long or too easy to guess for this (normalised) name."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError("auth.password_too_short", minimum=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
         raise AuthError("auth.password_too_long", maximum=MAX_PASSWORD_LENGTH)
+    weakness = password_weakness(password, name)
+    if weakness:
+        raise AuthError(weakness, name=name)
+
+
+# What makes a password guessable, from the zxcvbn match that covers most of it, as a message key each.
+_WEAKNESS_OF_PATTERN = {"repeat": "auth.password_repeated", "sequence": "auth.password_sequence",
+                        "spatial": "auth.password_keyboard", "date": "auth.password_date",
+                        "regex": "auth.password_date"}  # zxcvbn's only regex is "recent year"
+
+
+def password_weakness(password: str, name: str = "") -> str | None:
+    """None for a password that is hard enough to guess, else the message key saying why it is not.
+
+    zxcvbn estimates the guesses an attacker needs who knows the user name and the application; a password
+    holding the user name is refused whatever the estimate (``carol2024!`` for carol)."""
+    from zxcvbn import zxcvbn  # about 50 ms to import its word lists: only when a password is set
+
+    plain = normalise_name(password)
+    if name and len(name) >= 3 and normalise_name(name) in plain:
+        return "auth.password_has_name"
+    estimate = zxcvbn(password, user_inputs=[name, "lawstats", "乡镇统计看板"], max_length=MAX_PASSWORD_LENGTH)
+    if estimate["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    longest = max(estimate["sequence"], key=lambda match: len(match["token"]), default={})
+    if longest.get("pattern") == "dictionary":
+        source = longest.get("dictionary_name")
+        if source == "user_inputs" and longest.get("matched_word") == normalise_name(name):
+            return "auth.password_has_name"
+        return "auth.password_common" if source == "passwords" else "auth.password_word"
+    return _WEAKNESS_OF_PATTERN.get(longest.get("pattern"), "auth.password_guessable")
 
 
 def _prune(failures: dict, now: float) -> None:

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
+from lawstats import plaintext
 from lawstats.i18n import t
 from lawstats.registry import Indicator
 from lawstats.slides import fit_number, text_width  # slide text layout, shared with the .pptx
@@ -61,11 +62,9 @@ def safe_file_name(*parts) -> str:
 
 
 def plain(text) -> str:
-    """Text from the data (region names, cell texts) shown as text in plotly labels and hovers, never as HTML:
-    plotly renders a subset of HTML tags in labels, so ``<`` and ``&`` are escaped."""
-    import html
-
-    return html.escape(str(text), quote=False)
+    """Text from the data (region names, cell texts) shown as text in plotly labels and hovers, never as HTML
+    or a link (``lawstats.plaintext.plotly``)."""
+    return plaintext.plotly(text)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -95,8 +94,8 @@ def with_unit(value, unit: str) -> str:
 
 
 def unit_title(label: str, unit: str, lang: str) -> str:
-    """An axis title with its unit: 户籍人口（人） or Registered persons (persons)."""
-    if not unit:
+    """An axis title with its unit: 户籍人口（人） or Registered persons (persons); not “Persons (persons)”."""
+    if not unit or (lang != "zh" and unit.lower() == label.lower()):
         return label
     return f"{label}（{unit}）" if lang == "zh" else f"{label} ({unit})"
 
@@ -443,6 +442,8 @@ def kpi_tiles(kpis, columns: int, height: int, width: int = 1800) -> go.Figure:
             bottom += (small_size * 1.5) / (height - 20)
         size, unit_below = fit_number(kpi.number, kpi.unit, (tile_w - 0.03) * width, value_size, 24)
         unit_size = max(small_size, round(size * 0.45))
+        if unit_below:  # a long unit (persons/household) on its own line still fits the tile
+            unit_size = min(unit_size, int((tile_w - 0.03) * width * 0.9 / max(text_width(kpi.unit), 1)))
         unit = f' <span style="font-size:{unit_size}px">{plain(kpi.unit)}</span>' if kpi.unit else ""
         if unit_below:  # on a line of its own, under the number
             fig.add_annotation(x=left, y=bottom, text=plain(kpi.unit), showarrow=False, xref="paper",

@@ -1,15 +1,19 @@
 """The command line: a thin consumer of the library, on the same code paths as the pages.
 
-    python -m lawstats init
+    python -m lawstats init [--restore-default]
     python -m lawstats indicators [--region NAME] [--year YEAR] [--format table|csv|json] [--lang zh|en]
     python -m lawstats adduser NAME [--password-stdin] [--replace] [--users FILE]
     python -m lawstats import FILE_OR_DIR... [--table T] [--encoding E] [--sheet S] [--dry-run] [--note TEXT]
                                             [--user NAME] [--create-regions-under REGION] [--batch-per-file]
-    python -m lawstats history | undo BATCH | export DIR --format xlsx|csv|parquet
+                                            [--skip-columns COL1,COL2] [--skip-unknown-columns]
+    python -m lawstats history | undo BATCH [--with-dependents] | export DIR --format xlsx|csv|parquet
     python -m lawstats template TABLE --format csv|xlsx [--out FILE]
     python -m lawstats deck OUT.pptx [--region NAME] [--year YEAR] [--lang zh|en] [--slides title,kpis,...]
     python -m lawstats synth OUT_DIR --scale county|province|national [--years 2015-2024] [--seed N]
     python -m lawstats bench --scale county|province|national [--json FILE] [--repeats N] [--workdir DIR]
+    python -m lawstats catalogue [--format table|csv|json]
+    python -m lawstats extract REPORT [--region R] [--year Y] [--format table|json|csv] [--encoding E]
+    python -m lawstats extract-eval DIR [--figures CSV] [--threshold T] [--format table|json] [--details]
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ from lawstats.errors import LawstatsError
 from lawstats.i18n import t
 
 
+# How a person names a region (lawstats.region_lookup); a name several regions share is refused with the list.
+REGION_HELP = ("region: a name (新华乡), a name with its parents (腾冲市新华乡, 云南省/保山市/腾冲市/新华乡) or a division "
+               "code (530581); default: the township with data")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lawstats", description="乡镇统计看板 lawstats")
     parser.add_argument("--db", help="database file (default: $LAWSTATS_DB or data/lawstats.duckdb)")
@@ -32,10 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a new database starts empty instead of with the default data of data/")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("init", help="build or migrate the database from data/ (idempotent)")
+    p = sub.add_parser("init", help="build or migrate the database from data/ (idempotent) and say what it holds")
+    p.add_argument("--restore-default", action="store_true",
+                   help="load the default data of data/ again after its batch was undone")
 
     p = sub.add_parser("indicators", help="every indicator of a region and year")
-    p.add_argument("--region", help="region name or statistical code (default: the township with data)")
+    p.add_argument("--region", help=REGION_HELP)
     p.add_argument("--year", type=int, help="year (default: the latest with data)")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
@@ -47,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_update_commands(sub)
     _add_deck_command(sub)
     _add_scale_commands(sub)
+    _add_catalogue_command(sub)
+    _add_report_commands(sub)
     return parser
 
 
@@ -61,28 +74,68 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _store(args) -> storage.Store:
-    return seed.open_store(args.db, load_default=not args.no_seed)
+def _store(args, *, writing: bool = False) -> storage.Store:
+    """The database a command works on. A reading command never creates a folder (a ``--db`` in a missing
+    folder is more often a typo than a wish); whatever is created is said on stderr (stdout may be CSV or
+    JSON). A writing command on a read-only database is refused before any file is read."""
+    from lawstats.errors import DatabaseError
+
+    path = Path(args.db) if args.db else seed.default_db_path()
+    if not writing and not path.parent.is_dir():
+        raise LawstatsError("cli.db_folder_missing", folder=str(path.parent), path=str(path))
+    new_folder, new_file = not path.parent.exists(), not path.exists()
+    store = seed.open_store(path, load_default=not args.no_seed)
+    if writing and store.read_only:
+        raise DatabaseError("error.db_read_only", path=store.path)
+    if new_folder:
+        print(t("cli.folder_created", args.lang, folder=path.parent), file=sys.stderr)
+    if new_file:
+        version = storage.data_version(store)
+        print(t("cli.db_created", args.lang, path=path, batch=version) if version else
+              t("cli.db_created_empty", args.lang, path=path), file=sys.stderr)
+    return store
 
 
 def cmd_init(args) -> int:
-    store = _store(args)
-    print(t("cli.init_done", args.lang, path=store.path, batches=len(storage.list_batches(store))))
+    """Build or migrate the database and say what it holds: how many batches count, and whether the default
+    data was undone (``--restore-default`` loads it again)."""
+    store = _store(args, writing=True)
+    if args.restore_default:
+        restored = seed.restore_default(store)
+        default, _ = seed.default_data_state(store)
+        print(t("cli.default_restored", args.lang, batch=restored) if restored else
+              t("cli.default_in_effect", args.lang, batch=default))
+    batches = storage.list_batches(store)
+    active = int(((batches["kind"] == "import") & ~batches["undone"].astype(bool)).sum())
+    print(t("cli.init_done", args.lang, path=store.path, active=active, batches=len(batches)))
+    default, undone_by = seed.default_data_state(store)
+    if undone_by is not None:
+        print(t("cli.default_undone", args.lang, batch=default, event=undone_by))
+    if len(batches) and not active:
+        print(t("cli.no_active_data", args.lang))
     return 0
 
 
 def resolve_region_year(store: storage.Store, region: str | None, year: int | None) -> tuple[int, int]:
     region_id = summary.find_region(store, region) if region else summary.default_region(store)
     if region_id is None:
-        raise LawstatsError("app.no_data")
-    years = storage.effective_years(store, region_id)  # its own figures or those rolled up from its children
+        raise LawstatsError("cli.no_data", path=store.path)
+    years = _indicator_years(store, region_id)
+    name = (storage.region_info(store, region_id) or {}).get("name") or region
     if year is None:
         if not years:
-            raise LawstatsError("error.region_has_no_figures", region=region)
+            raise LawstatsError("cli.region_without_indicators", region=name)
         year = years[-1]
     elif year not in years:
-        raise LawstatsError("app.unknown_year", value=year)
+        raise LawstatsError("cli.unknown_year", region=name, year=year, years=", ".join(map(str, years)) or "—")
     return region_id, year
+
+
+def _indicator_years(store: storage.Store, region_id: int) -> list[int]:
+    """The years whose indicators can be computed: own figures, or complete sums of the subdivisions (a year
+    where only some subdivisions report has rollup rows but no indicators)."""
+    _, values, _ = summary.region_values(store, region_id)
+    return sorted(int(y) for y in values["year"].unique())
 
 
 def cmd_indicators(args) -> int:
@@ -117,6 +170,7 @@ def cmd_adduser(args) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass(t("auth.prompt_password", args.lang, name=args.name))
+        auth.check_new_password(password, auth.normalise_name(args.name))  # say why before asking again
         if getpass.getpass(t("auth.prompt_again", args.lang)) != password:
             raise LawstatsError("auth.passwords_differ")
     name = auth.UserStore(path).add(args.name, password, replace_existing=args.replace)
@@ -131,11 +185,13 @@ COMMANDS = {"init": cmd_init, "adduser": cmd_adduser, "indicators": cmd_indicato
 
 
 def _add_data_update_commands(sub) -> None:
-    p = sub.add_parser("import", help="validate and import CSV/XLSX files (a folder: all its files as one batch)")
+    p = sub.add_parser("import", help="validate and import CSV/XLSX files (a folder: all its files as one batch), or "
+                                      "the figures of one report (.docx/.pdf/.html/.txt)")
     p.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
     p.add_argument("--table", help="the table (id or name) instead of recognising it from the headers")
     p.add_argument("--encoding", help="the file encoding instead of detecting it (utf-8, gb18030, utf-16...)")
-    p.add_argument("--sheet", help="the XLSX sheet to read (default: the first with a recognised header)")
+    p.add_argument("--sheet", help="the XLSX sheet to read (default: every sheet that holds a table, "
+                                   "each matched to its table, in one batch)")
     p.add_argument("--dry-run", action="store_true", help="validate and show the preview; write nothing")
     p.add_argument("--note", help="a note recorded with the batch")
     p.add_argument("--user", help="who imports (default: the login name)")
@@ -145,6 +201,13 @@ def _add_data_update_commands(sub) -> None:
                    help="one batch per file (regions first), each read only when imported: less memory")
     p.add_argument("--source", help="the source recorded with the batch (default: the file names); "
                                     "one that says 合成数据 or synthetic marks the batch synthetic")
+    p.add_argument("--skip-columns", metavar="COL1,COL2",
+                   help="leave these columns out (comma-separated headers); a file with a column it does not "
+                        "recognise is refused unless that column is skipped")
+    p.add_argument("--skip-unknown-columns", action="store_true",
+                   help="leave out every column that is not recognised (they are still listed)")
+    p.add_argument("--region", help="a report's region (default: read from its title; see extract)")
+    p.add_argument("--year", type=int, help="a report's year (default: read from its title)")
 
     sub.add_parser("history", help="every batch and undo event, newest first (one line each, batch id first)")
 
@@ -152,6 +215,8 @@ def _add_data_update_commands(sub) -> None:
     p.add_argument("batch", type=int)
     p.add_argument("--user", help="who undoes (default: the login name)")
     p.add_argument("--note", help="why")
+    p.add_argument("--with-dependents", action="store_true",
+                   help="also undo the later batches whose rows or regions sit in regions this batch created")
 
     p = sub.add_parser("export", help="export the current data")
     p.add_argument("directory")
@@ -218,10 +283,14 @@ def _print_problems(error: LawstatsError, lang: str) -> None:
 
 def cmd_import(args) -> int:
     """Validate (and unless --dry-run, commit) files as one batch: exit 0, or 2 with the problem table."""
+    from lawstats.report import commands as report_commands
+
+    if report_commands.is_report(args.paths):
+        return report_commands.cmd_import_report(args)
     if args.batch_per_file and not args.dry_run:  # a dry run checks the files together, as one batch
         return _import_each_file(args)
     files = _import_files(args.paths)  # before the store: a wrong path creates no database
-    store = _store(args)
+    store = _store(args, writing=True)
     return _import_batch(store, args, files, _parent(store, args))
 
 
@@ -230,7 +299,7 @@ def _import_each_file(args) -> int:
     read, so one file's rows are in memory at a time. Stops at the first file that fails; the
     batches before it stay committed (each may be undone on its own)."""
     paths = _import_paths(args.paths)
-    store = _store(args)
+    store = _store(args, writing=True)
     parent = _parent(store, args)
     for path in paths:
         code = _import_batch(store, args, [(path.name, path)], parent, name_the_file=True)
@@ -252,7 +321,8 @@ def _import_batch(store: storage.Store, args, files: list[tuple[str, Path]], par
     try:
         upload = uploads.inspect_files(store, files, encoding=args.encoding, sheet=args.sheet, table=args.table,
                                        new_region_parent=parent, lang=args.lang, with_preview=args.dry_run,
-                                       source=args.source, max_bytes=uploads.MAX_LOCAL_BYTES)
+                                       source=args.source, max_bytes=uploads.MAX_LOCAL_BYTES,
+                                       skip_columns=_skip_columns(args))
         uploads.require_ready(upload)
     except ValidationFailed as error:
         if name_the_file:
@@ -261,6 +331,10 @@ def _import_batch(store: storage.Store, args, files: list[tuple[str, Path]], par
         if error.key == "error.unknown_regions":
             print(t("cli.unknown_regions_hint", args.lang), file=sys.stderr)
         return 2
+    if not _columns_accounted_for(upload, args):
+        return 2
+    for sheet, table_id, count in upload.parts if upload.sheets and upload.sheet is None else ():
+        print(t("cli.sheet_report", args.lang, sheet=sheet, table=_table_label(table_id, args.lang), rows=count))
     for text in upload.notice_texts(args.lang):
         print(text)
     if upload.duplicate_of is not None:
@@ -283,6 +357,37 @@ def _import_batch(store: storage.Store, args, files: list[tuple[str, Path]], par
     return 0
 
 
+def _skip_columns(args) -> tuple[str, ...]:
+    """``--skip-columns 备注,负责人`` (full-width commas too) as a tuple of headers."""
+    import re
+
+    return tuple(c.strip() for c in re.split(r"[,，]", args.skip_columns or "") if c.strip())
+
+
+def _table_label(table_id: str, lang: str) -> str:
+    from lawstats import uploads
+
+    return dict(uploads.table_choices(lang)).get(table_id, table_id)
+
+
+def _columns_accounted_for(upload, args) -> bool:
+    """Columns are never dropped unseen: the skipped ones are said, unrecognised ones listed (a bounded
+    list) and, unless ``--skip-unknown-columns``, the import refused (exit 2), a dry run too."""
+    from lawstats import uploads
+
+    for file, columns in upload.skipped_by_file.items():
+        print(t("cli.columns_skipped", args.lang, file=file, count=f"{len(columns):,}",
+                columns=uploads.columns_text(columns, args.lang)))
+    out = sys.stdout if args.skip_unknown_columns else sys.stderr
+    for file, (table_id, columns) in upload.unknown_by_file.items():
+        print(t("cli.unknown_columns", args.lang, file=file, count=f"{len(columns):,}",
+                table=_table_label(table_id, args.lang), columns=uploads.columns_text(columns, args.lang)), file=out)
+    if upload.unknown_by_file and not args.skip_unknown_columns:
+        print(t("cli.unknown_columns_refused", args.lang), file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_history(args) -> int:
     from lawstats import uploads
 
@@ -302,10 +407,25 @@ def _cell(value) -> str:
 
 
 def cmd_undo(args) -> int:
+    """Undo a batch; one whose regions later batches use is refused with their list, unless
+    ``--with-dependents`` asks to undo them too."""
     from lawstats import uploads
+    from lawstats.errors import UndoRefused
 
-    event = uploads.undo(_store(args), args.batch, user_name=_user(args), note=args.note)
-    print(t("cli.undo_done", args.lang, batch=args.batch, event=event))
+    store = _store(args, writing=True)
+    dependents = uploads.undo_dependents(store, args.batch) if args.with_dependents else None
+    try:
+        event = uploads.undo(store, args.batch, user_name=_user(args), note=args.note,
+                             confirmed_dependents=None if dependents is None else list(dependents["batch_id"]))
+    except UndoRefused as error:
+        print(error.message(args.lang), file=sys.stderr)
+        print(t("cli.undo_dependents_hint", args.lang, batch=args.batch), file=sys.stderr)
+        return 2
+    if dependents is not None and len(dependents):
+        print(t("cli.undo_done_with_dependents", args.lang, batch=args.batch,
+                events=f"{event - len(dependents)}–{event}", dependents=storage.batches_text(dependents)[args.lang]))
+    else:
+        print(t("cli.undo_done", args.lang, batch=args.batch, event=event))
     return 0
 
 
@@ -357,7 +477,7 @@ def _add_deck_command(sub) -> None:
 
     p = sub.add_parser("deck", help="the presentation's slides as a 16:9 PowerPoint file with native charts")
     p.add_argument("out", help="the .pptx file to write")
-    p.add_argument("--region", help="region name or statistical code (default: the township with data)")
+    p.add_argument("--region", help=REGION_HELP)
     p.add_argument("--year", type=int, help="year (default: the latest with data)")
     # SUPPRESS: without --lang here, the global --lang (before the command) stays in force
     p.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS)
@@ -426,3 +546,69 @@ def cmd_bench(args) -> int:
 
 
 COMMANDS.update({"synth": cmd_synth, "bench": cmd_bench})
+
+
+# --- catalogue: every measure and derived indicator the catalogue declares (lawstats.catalogue) ---
+
+
+def _add_catalogue_command(sub) -> None:
+    p = sub.add_parser("catalogue", help="every measure (id, domain, names, unit, kind, rollup) and every derived "
+                                         "indicator with its formula, as the catalogue declares them")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+
+def cmd_catalogue(args) -> int:
+    from lawstats import catalogue
+
+    cat = catalogue.load()
+    measures, indicators = catalogue.listing(cat, args.lang)
+    if args.format == "json":
+        print(json.dumps({"measures": measures.to_dict(orient="records"),
+                          "indicators": indicators.to_dict(orient="records")}, ensure_ascii=False, indent=2))
+    elif args.format == "csv":
+        both = _listing_table(measures, indicators)
+        sys.stdout.write(both.to_csv(index=False))
+    else:
+        print(t("cli.catalogue_measures", args.lang, count=len(measures), domains=len(cat.domains)))
+        _print_columns(measures[["id", "domain", "zh", "en", "unit", "kind", "rollup"]])
+        print()
+        print(t("cli.catalogue_indicators", args.lang, count=len(indicators),
+                figures=int((indicators["kind"] == "figure").sum())))
+        _print_columns(indicators[["id", "domain", "zh", "en", "unit", "formula"]])
+    return 0
+
+
+def _listing_table(measures, indicators):
+    """One CSV table: a row per measure and per indicator, told apart by the column ``type``."""
+    import pandas as pd
+
+    return pd.concat([measures.assign(type="measure"), indicators.assign(type="indicator")], ignore_index=True)[
+        ["type", "id", "domain", "zh", "en", "unit", "kind", "rollup", "breakdown", "formula"]].fillna("")
+
+
+def _print_columns(frame) -> None:
+    """Aligned plain-text columns (the ids and short fields padded; the last column as it is)."""
+    widths = {c: max(_display_width(str(v)) for v in [c, *frame[c]]) for c in frame.columns[:-1]}
+    for row in [tuple(frame.columns), *frame.itertuples(index=False)]:
+        cells = [str(v) + " " * (widths[c] - _display_width(str(v))) for c, v in zip(frame.columns[:-1], row[:-1])]
+        print("  ".join([*cells, str(row[-1])]))
+
+
+def _display_width(text: str) -> int:
+    """Columns a terminal gives the text: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+COMMANDS["catalogue"] = cmd_catalogue
+
+
+# --- reports: a township report's figures with their sentences, and the extractor's score (lawstats.report) ---
+
+
+def _add_report_commands(sub) -> None:
+    from lawstats.report import commands
+
+    commands.add_parsers(sub)
+    COMMANDS.update(commands.COMMANDS)

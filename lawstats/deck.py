@@ -28,6 +28,7 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 from pptx.util import Emu, Inches, Pt
 
+from lawstats.plaintext import visible
 from lawstats.slides import Chart, Deck, Kpi, Slide, Table, fit_number
 
 SLIDE_WIDTH, SLIDE_HEIGHT = Emu(12_192_000), Emu(6_858_000)  # 13.333 × 7.5 in: 16:9
@@ -80,7 +81,7 @@ def _set_properties(prs, deck: Deck) -> None:
     """File → Info in PowerPoint: what the deck is, made when, by lawstats."""
     now = datetime.now().replace(microsecond=0)
     properties = prs.core_properties
-    properties.title = deck.slides[0].title if deck.slides else deck.region
+    properties.title = visible(deck.slides[0].title if deck.slides else deck.region)
     properties.subject = deck.version_text
     properties.author = properties.last_modified_by = "lawstats"
     properties.created = properties.modified = now
@@ -150,7 +151,7 @@ def _paragraphs(frame, lines, lang: str, align=PP_ALIGN.LEFT) -> None:
         paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         paragraph.alignment = align
         run = paragraph.add_run()
-        run.text = text
+        run.text = visible(text)  # region names and sources as stored, without invisible or bidi characters
         _style(run.font, size, bold, color, lang)
 
 
@@ -306,12 +307,12 @@ def number_format(decimals: int, unit: str) -> str:
 def _chart(page, chart: Chart, left, top, width, height, lang: str, titled: bool = True) -> None:
     fmt = number_format(chart.decimals, chart.unit)
     data = CategoryChartData(number_format=fmt)
-    data.categories = list(chart.categories)
+    data.categories = [visible(c) for c in chart.categories]
     for series in chart.series:
-        data.add_series(series.name, list(series.values), number_format=fmt)
+        data.add_series(visible(series.name), list(series.values), number_format=fmt)
     frame = page.shapes.add_chart(CHART_TYPES[chart.kind], left, top, width, height, data)
-    frame.name = f"Chart {chart.title}"
-    frame._element.nvGraphicFramePr.cNvPr.set("descr", chart.title)  # alt text for screen readers
+    frame.name = f"Chart {visible(chart.title)}"
+    frame._element.nvGraphicFramePr.cNvPr.set("descr", visible(chart.title))  # alt text for screen readers
     native = frame.chart
     _style(native.font, 14, lang=lang)
     native.has_title = titled  # False also stops PowerPoint from titling a one-series chart with its name

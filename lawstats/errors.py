@@ -12,6 +12,10 @@ from typing import Any
 import pandas as pd
 
 
+class ByLanguage(dict):
+    """A message parameter that reads differently per language (a list of batches, say): {"zh": ..., "en": ...}."""
+
+
 class LawstatsError(Exception):
     def __init__(self, key: str, details: pd.DataFrame | None = None, **params: Any):
         self.key = key
@@ -22,15 +26,21 @@ class LawstatsError(Exception):
     def message(self, lang: str = "zh") -> str:
         from lawstats.i18n import t  # late import: i18n has no need of errors, but keep the edge one-way
 
-        return t(self.key, lang, **self.params)
+        params = {k: v.get(lang, v.get("en")) if isinstance(v, ByLanguage) else v for k, v in self.params.items()}
+        return t(self.key, lang, **params)
 
 
 class DatabaseError(LawstatsError):
-    """The database file cannot be opened or used (locked, corrupt, wrong version)."""
+    """The database file cannot be opened or used (locked, corrupt, wrong version, read-only, disk full)."""
 
 
 class NotFound(LawstatsError):
     """A region, year, table or batch that the store does not hold."""
+
+
+class UndoRefused(LawstatsError):
+    """An undo that would leave rows without their region: ``details`` lists the later batches that use a
+    region the batch created (batch_id, file_name, user_name, created_at)."""
 
 
 class InvalidFile(LawstatsError):

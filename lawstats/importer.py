@@ -30,7 +30,7 @@ from lawstats import registry
 from lawstats.errors import InvalidFile, ValidationFailed
 from lawstats.i18n import t
 from lawstats.numbers import (MAX_MAGNITUDE, header_unit, is_missing, missing_texts, normalise_text,
-                              normalise_texts, parse_numbers)
+                              normalise_texts, parse_numbers, simplified_texts, to_simplified)
 from lawstats.reader import RawTable
 from lawstats.registry import (AREA, AREA_UNITS, CHOICE, COUNT, LIST, RATE, REGIONS_COLUMNS, ROW_COLUMNS,
                                PROVENANCE_COLUMNS, TABLES, TABLES_BY_ID, Column, Table)
@@ -60,7 +60,7 @@ class Problem:
     detail: str = ""
 
     def message(self, lang: str) -> str:
-        return t(f"problem.{self.kind}", lang, detail=self.detail)
+        return problem_message(self.kind, self.detail, lang)
 
 
 class ProblemLog:
@@ -129,7 +129,7 @@ def problems_frame(problems, lang: str) -> pd.DataFrame:
                                      "problem.col_problem")]
     kinds = frame["kind"].astype(str).tolist()
     details = frame["detail"].fillna("").astype(str).tolist() if "detail" in frame else [""] * len(frame)
-    messages = {pair: t(f"problem.{pair[0]}", lang, detail=pair[1]) for pair in set(zip(kinds, details))}
+    messages = {pair: problem_message(pair[0], pair[1], lang) for pair in set(zip(kinds, details))}
     rows = frame["row"].astype("Int64") if len(frame) else pd.Series([], dtype="Int64")
     out = pd.DataFrame({
         headers[0]: rows.astype(object).where(rows.notna(), "").to_numpy(),
@@ -153,7 +153,8 @@ def _fail(log: ProblemLog) -> None:
 
 
 def normalise_header(text: str) -> str:
-    return normalise_text(text).lower().replace("（", "(").replace("）", ")")
+    """A header as it is matched: half-width, lower case, simplified characters (``地區`` names 地区)."""
+    return to_simplified(normalise_text(text)).lower().replace("（", "(").replace("）", ")")
 
 
 def _alias_index(columns: tuple[Column, ...]) -> dict[str, Column]:
@@ -190,16 +191,37 @@ class HeaderMatch:
     problems: list[Problem] = field(default_factory=list)
 
 
+_REPEAT_SUFFIX = re.compile(r"^(.*)#(\d+)$")  # the reader names a repeated header ``户籍人口#2``
+
+
+def _repeat_of(header: str, headers: set[str]) -> str | None:
+    """The header this one repeats exactly (``户籍人口#2`` -> ``户籍人口``), None if it repeats none."""
+    found = _REPEAT_SUFFIX.match(header)
+    return found.group(1) if found and found.group(1) in headers else None
+
+
 def match_headers(headers: list[str], columns: tuple[Column, ...]) -> HeaderMatch:
-    """Match headers to columns by id, Chinese or English name or alias, with units in brackets."""
+    """Match headers to columns by id, Chinese or English name or alias, with units in brackets.
+
+    A header repeated exactly, or two headers meaning one column, is a problem (never one of them dropped);
+    a second region header that says 所属 (``所属乡镇`` beside ``村名``) names the parent region."""
     index = _alias_index(columns)
     match = HeaderMatch()
     taken: dict[str, str] = {}
-    for header in headers:
+    every = set(headers)
+    parent = next((c for c in columns if c.id == registry.PARENT.id), None)
+    for header in sorted(headers, key=_belongs_to):  # 所属… last: the region's own header comes first
+        repeated = _repeat_of(header, every)
         column, factor = _match_one(header, index)
+        if repeated is not None and (column is not None or _match_one(repeated, index)[0] is not None):
+            match.problems.append(Problem(None, header, repeated, "duplicate_column", repeated))
+            continue
         if column is None:
             match.unknown.append(header)
             continue
+        if column.id == registry.REGION.id and column.id in taken and _belongs_to(header) and \
+                parent is not None and parent.id not in taken:
+            column = parent
         if factor is None:
             match.problems.append(Problem(None, header, header, "unknown_unit", column.unit_zh))
             continue
@@ -208,15 +230,36 @@ def match_headers(headers: list[str], columns: tuple[Column, ...]) -> HeaderMatc
             continue
         taken[column.id] = header
         match.columns[header] = (column, factor)
+    order = {h: i for i, h in enumerate(headers)}  # as the file has them
+    match.columns = dict(sorted(match.columns.items(), key=lambda item: order[item[0]]))
+    match.unknown.sort(key=order.get)
     return match
 
 
+def _belongs_to(header: str) -> bool:
+    """``所属乡镇``: the region a row belongs to, or its parent when the row names its own region."""
+    return _header_keys(header)[0].startswith("所属")
+
+
+@lru_cache(maxsize=2**17)
+def _header_keys(header: str) -> tuple[str, str, str | None]:
+    """(the header normalised, its base without a unit normalised, the unit): worked out once per header
+    text, as a file's headers are matched against every table (a file may have 100,000 columns)."""
+    base, unit = header_unit(header)
+    return normalise_header(_unguard(header)), normalise_header(base), unit
+
+
 def _match_one(header: str, index: dict[str, Column]) -> tuple[Column | None, float | None]:
-    key = normalise_header(_unguard(header))
+    key, base_key, unit = _header_keys(header)
     if key in index:
         return index[key], 1.0
-    base, unit = header_unit(header)
-    column = index.get(normalise_header(base))
+    column = index.get(base_key)
+    if column is not None and unit and not column.numeric:
+        # A unit says the column holds a quantity: ``社区（个）`` counts communities (社区数); it is not a
+        # second region column.
+        column = index.get(base_key + "数")
+        if column is None or not column.numeric:
+            return None, None
     if column is None:
         return None, None
     return column, _unit_factor(column, unit)
@@ -260,6 +303,19 @@ def recognise_table(headers: list[str]) -> str | None:
     return max(candidates)[1]
 
 
+def sheet_table(headers: list[str]) -> str | None:
+    """The table a workbook sheet holds, or None when its header names no table with the columns that
+    identify a row (a sheet of notes, a list of column meanings): such a sheet is listed, not imported."""
+    table_id = recognise_table(headers)
+    if table_id is None or table_id == REGIONS:
+        return table_id
+    table = TABLES_BY_ID[table_id]
+    named = {c.id for c, _ in match_headers(headers, ROW_COLUMNS + table.columns).columns.values()}
+    has_region = bool(named & {registry.REGION.id, registry.REGION_CODE.id})
+    has_keys = {registry.YEAR.id, *(c.id for c in table.key_columns)} <= named
+    return table_id if has_region and has_keys else None
+
+
 def table_ids() -> list[str]:
     return [REGIONS] + [tb.id for tb in TABLES]
 
@@ -285,8 +341,9 @@ for _suffix in _LEVEL_SUFFIXES:  # in list order: the first that fits wins
 
 
 def name_stem(name: str, normalised: bool = False) -> str:
-    """``西堡镇`` and ``西堡`` resolve to the same region: compare names without the level suffix."""
-    s = name if normalised else normalise_text(name)
+    """``西堡镇`` and ``西堡`` resolve to the same region: compare names without the level suffix, in
+    simplified characters (``西堡鎮`` too)."""
+    s = to_simplified(name if normalised else normalise_text(name))
     for suffix in _SUFFIXES_BY_LAST.get(s[-1:], ()):
         if s.endswith(suffix) and len(s) > len(suffix) + 1:
             return s[: -len(suffix)]
@@ -295,6 +352,7 @@ def name_stem(name: str, normalised: bool = False) -> str:
 
 def name_stems(normalised: pa.Array) -> pa.Array:
     """``name_stem`` of every (already normalised) name, vectorised: the suffixes are tried in the same order."""
+    normalised = simplified_texts(normalised)
     out = normalised
     done = np.zeros(len(normalised), dtype=bool)
     length = pc.utf8_length(normalised).to_numpy(zero_copy_only=False)
@@ -490,6 +548,7 @@ class ImportOptions:
     user_name: str | None = None
     note: str | None = None
     source: str | None = None
+    skip_columns: tuple[str, ...] = ()  # headers the user chose to leave out (never imported, never a problem)
 
 
 @dataclass
@@ -502,6 +561,24 @@ class ParsedFile:
     notices: list[tuple[str, dict]]
     excel_rows: np.ndarray
     blank_rows: tuple[int, int, bool] = (0, 0, False)  # blank rows, of them after the last filled row, any filled
+    headers: dict[str, str] = field(default_factory=dict)  # column id -> the header as the file wrote it
+    sheet: str | None = None  # the workbook sheet the rows came from
+    skipped_columns: list[str] = field(default_factory=list)  # left out as the user asked
+
+    @property
+    def label(self) -> str:
+        """The file as problems and reports name it: a workbook's sheet after its file name."""
+        return file_label(self.name, self.sheet)
+
+
+def file_label(name: str, sheet: str | None) -> str:
+    return f"{name}［{sheet}］" if sheet else name
+
+
+def skipped_headers(headers: list[str], skip: tuple[str, ...]) -> list[str]:
+    """The headers ``skip`` names (as written, or normalised: ``备注`` skips ``备注 ``)."""
+    wanted = {normalise_header(h) for h in skip}
+    return [h for h in headers if h in skip or normalise_header(h) in wanted]
 
 
 def parse_file(name: str, raw: RawTable, resolver: RegionResolver, options: ImportOptions,
@@ -509,6 +586,10 @@ def parse_file(name: str, raw: RawTable, resolver: RegionResolver, options: Impo
     """Validate one file's texts against its table; problems go to ``log``, never raised here.
 
     ``seen``: the keys of the file's earlier chunks, when it is validated a chunk at a time."""
+    skipped = skipped_headers(list(raw.frame.columns), options.skip_columns)
+    if skipped:
+        raw = RawTable(frame=raw.frame.drop(columns=skipped), encoding=raw.encoding,
+                       first_data_row=raw.first_data_row, sheet=raw.sheet, sheets=raw.sheets, notices=raw.notices)
     headers = list(raw.frame.columns)
     table_id = table_id_of(options.table) if options.table else recognise_table(headers)
     if table_id is None:
@@ -522,6 +603,8 @@ def parse_file(name: str, raw: RawTable, resolver: RegionResolver, options: Impo
                               seen or SeenKeys())
     if parsed is not None:
         parsed.blank_rows = blank_rows
+        parsed.sheet = raw.sheet if len(raw.sheets) > 1 else None
+        parsed.skipped_columns = skipped
     return parsed
 
 
@@ -718,7 +801,7 @@ def _parse_facts(name, raw, frame, table: Table, resolver, options, log: Problem
         notices.append(("notice.approximate", {"count": sum(int(a.sum()) for a in approx.values())}))
     rows = _typed_rows(table, region_ids, years, values, approx, len(frame), name) if len(log) == before else \
         pd.DataFrame()
-    return ParsedFile(name, table.id, rows, match.unknown, new_regions, notices, excel)
+    return ParsedFile(name, table.id, rows, match.unknown, new_regions, notices, excel, headers=by_id)
 
 
 def _resolve_regions(frame, by_id, resolver: RegionResolver, options: ImportOptions, excel: np.ndarray,
@@ -862,17 +945,114 @@ def _parse_text(text, column: Column) -> tuple[object, str | None]:
     return text, None
 
 
+def row_rules(table: Table) -> list[tuple[str, str, float]]:
+    """The registry's row rules on ``table``'s columns as (smaller, larger, factor): smaller ≤ larger × factor.
+    A rule is declared as (smaller, larger) or (smaller, larger, factor)."""
+    ids = {c.id for c in table.columns}
+    out = []
+    for rule in registry.ROW_RULES:
+        smaller, larger, factor = (*rule, 1.0)[:3]
+        if smaller in ids and larger in ids:
+            out.append((smaller, larger, float(factor)))
+    return out
+
+
+def _rule_text(table: Table, smaller: str, larger: str, factor: float, lang: str = "zh") -> str:
+    """``常住人口 ≤ 户籍人口`` (``× 1.5`` when the rule has a factor)."""
+    times = "" if factor == 1 else f" × {factor:g}"
+    return f"{table.column(smaller).label(lang)} ≤ {table.column(larger).label(lang)}{times}"
+
+
 def _check_row_rules(values: dict, table: Table, by_id: dict, excel: np.ndarray, log: ProblemLog) -> None:
     """Within one row: resident ≤ registered, minority ≤ registered, passed ≤ took part ≤ required."""
-    for smaller, larger in registry.ROW_RULES:
+    for smaller, larger, factor in row_rules(table):
         if smaller not in values or larger not in values:
             continue
         a, b = values[smaller], values[larger]
-        bad = ~np.isnan(a) & ~np.isnan(b) & (a > b)
+        bad = ~np.isnan(a) & ~np.isnan(b) & (a > b * factor)
         if bad.any():
             texts = [f"{_fmt(x)} > {_fmt(y)}" for x, y in zip(a[bad], b[bad])]
-            detail = f"{table.column(smaller).zh} ≤ {table.column(larger).zh}"
+            detail = _rule_text(table, smaller, larger, factor)
             log.add_cells(excel[bad], by_id.get(smaller, table.column(smaller).zh), texts, "exceeds", detail)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rules against the stored data: a file that gives one side of a rule is checked against the other side as
+# the database will hold it after the commit (a figure the file leaves blank keeps its stored value).
+
+StoredRows = Callable[[Table, pd.DataFrame], pd.DataFrame]  # (table, keys) -> current rows of those keys
+
+
+def check_against_stored(prepared: "PreparedImport", stored_rows: StoredRows) -> None:
+    """Raise ``ValidationFailed`` when a row rule fails on the merged state (stored values, the file's values
+    over them). Only rows where the file gives one side of a rule and the store the other are looked up;
+    a rule with both sides in the row was checked with the file. Problems name the stored value."""
+    log = ProblemLog()
+    for parsed in prepared.files:
+        if parsed.table_id == REGIONS or not len(parsed.rows):
+            continue
+        log.start_file(parsed.label)
+        _check_stored_rules(parsed, TABLES_BY_ID[parsed.table_id], stored_rows, log)
+    if len(log):
+        _fail(log)
+
+
+def _check_stored_rules(parsed: ParsedFile, table: Table, stored_rows: StoredRows, log: ProblemLog) -> None:
+    rules = row_rules(table)
+    rows = parsed.rows
+    given = {c: _floats(rows[c]) for c in {c for rule in rules for c in rule[:2]}}
+    one_side = np.zeros(len(rows), dtype=bool)
+    for smaller, larger, _ in rules:
+        one_side |= np.isnan(given[smaller]) != np.isnan(given[larger])
+    one_side &= rows["region_id"].to_numpy(dtype="int64") > 0  # a region the batch creates has nothing stored
+    if not one_side.any():
+        return
+    keys = _key_names(table)
+    at = np.flatnonzero(one_side)
+    stored = stored_rows(table, rows.iloc[at][keys].reset_index(drop=True))
+    wanted = [c for c in given if c in stored.columns]
+    merged = rows.iloc[at][keys].reset_index(drop=True).merge(
+        stored[keys + wanted].drop_duplicates(keys), on=keys, how="left")
+    for smaller, larger, factor in rules:
+        file_small, file_large = given[smaller][at], given[larger][at]
+        stored_small, stored_large = (_floats(merged[c]) if c in merged else np.full(len(at), np.nan)
+                                      for c in (smaller, larger))
+        # The file gives the smaller figure and the store the larger one, or the other way round.
+        for file_column, stored_column, small, large, file_values, stored_values, other_stored in (
+                (smaller, larger, file_small, stored_large, file_small, stored_large, np.isnan(file_large)),
+                (larger, smaller, stored_small, file_large, file_large, stored_small, np.isnan(file_small))):
+            with np.errstate(invalid="ignore"):
+                bad = other_stored & (small > large * factor)  # a missing figure (NaN) breaks no rule
+            if not bad.any():
+                continue
+            details = [_stored_detail(table, smaller, larger, factor, stored_column, v) for v in stored_values[bad]]
+            log.add_cells(parsed.excel_rows[at][bad], parsed.headers.get(file_column, table.column(file_column).zh),
+                          [_fmt(v) for v in file_values[bad]], "exceeds_stored", details)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _key_names(table: Table) -> list[str]:
+    return ["region_id", "year"] + [c.id for c in table.key_columns]
+
+
+def _stored_detail(table: Table, smaller: str, larger: str, factor: float, stored_column: str,
+                   stored_value: float) -> str:
+    """What ``exceeds_stored`` says, kept language-neutral in the problem list (column ids, the number)
+    and worded per language by ``problem_message``: table|smaller|larger|factor|stored column|value."""
+    return "|".join([table.id, smaller, larger, f"{factor:g}", stored_column, _fmt(stored_value)])
+
+
+def problem_message(kind: str, detail: str, lang: str) -> str:
+    """A problem in the user's language; ``exceeds_stored`` names the stored value the file contradicts."""
+    if kind == "exceeds_stored" and detail.count("|") == 5:
+        table_id, smaller, larger, factor, stored_column, value = detail.split("|")
+        table = TABLES_BY_ID[table_id]
+        return t("problem.exceeds_stored", lang, rule=_rule_text(table, smaller, larger, float(factor), lang),
+                 column=table.column(stored_column).label(lang), value=value)
+    return t(f"problem.{kind}", lang, detail=detail)
 
 
 class SeenKeys:
@@ -1052,7 +1232,7 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
     parsed: list[ParsedFile] = []
     had_rows = False
     for name, raw in ordered:
-        log.start_file(name)
+        log.start_file(file_label(name, raw.sheet if len(raw.sheets) > 1 else None))
         if isinstance(raw, DeferredTable) and raw.chunks is not None and not is_regions((name, raw)):
             result, rows_read = _parse_in_chunks(name, raw, resolver, options, log)
             had_rows = had_rows or rows_read
@@ -1068,9 +1248,9 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
     seen_tables: dict[str, str] = {}
     for f in parsed:
         if f.table_id in seen_tables and f.table_id != REGIONS:
-            log.start_file(f.name)
-            log.add(None, f.name, "", "table_twice", seen_tables[f.table_id])
-        seen_tables[f.table_id] = f.name
+            log.start_file(f.label)
+            log.add(None, f.label, "", "table_twice", seen_tables[f.table_id])
+        seen_tables[f.table_id] = f.label
     if len(log):
         _fail(log)
     new_regions = resolver.new_regions()
@@ -1078,7 +1258,7 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
         had_rows = had_rows and any(f.table_id == REGIONS for f in parsed)
         raise InvalidFile("error.nothing_new" if had_rows else "error.no_rows")
 
-    names = [f.name for f in parsed]
+    names = list(dict.fromkeys(f.name for f in parsed))  # a workbook's sheets are one file
     source = options.source or (names[0] if len(names) == 1 else ", ".join(names))
     synthetic = any(m in (source or "").lower() for m in SYNTHETIC_MARKERS)
     batch = NewBatch(file_name=", ".join(names), sha256=sha256, user_name=options.user_name, source=source,
@@ -1125,7 +1305,8 @@ def _join_parts(parts: list[ParsedFile]) -> ParsedFile:
         name=first.name, table_id=first.table_id, rows=_concat_rows([p.rows for p in parts]),
         unknown_columns=list(dict.fromkeys(c for p in parts for c in p.unknown_columns)),
         new_regions=[r for p in parts for r in p.new_regions], notices=_join_notices(parts),
-        excel_rows=np.concatenate([p.excel_rows for p in parts]))
+        excel_rows=np.concatenate([p.excel_rows for p in parts]), headers=first.headers, sheet=first.sheet,
+        skipped_columns=first.skipped_columns)
 
 
 def _concat_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -26,4 +26,5 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/glossary.py", "page.glossary", ":material/menu_book:", "glossary"),
     PageSpec("pages/present.py", "page.present", ":material/slideshow:", "present", section="present"),
     PageSpec("pages/data.py", "page.data", ":material/upload_file:", "data", section="manage"),
+    PageSpec("pages/report.py", "page.report", ":material/article:", "report", section="manage"),
 )

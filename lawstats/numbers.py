@@ -14,6 +14,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,60 @@ class ParsedNumber:
 def normalise_text(text: str) -> str:
     """Full-width to half-width (NFKC), no stray spaces of any width."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", str(text)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Traditional characters: a Big5 file (or a Hong Kong or Taiwan colleague) writes 地區, 戶籍人口, 西堡鎮. Headers
+# and region names are matched in simplified characters (OpenCC's t2s, offline from its wheel); stored texts
+# stay as written. Only texts holding a traditional character are converted, so a simplified name is never
+# changed by the phrase table (t2s turns the simplified 乾县 into 干县).
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _traditional_class() -> str:
+    """A regex character class of the characters t2s changes that GB2312 (simplified Chinese) lacks."""
+    chars = [chr(i) for i in (*range(0x3400, 0xA000), *range(0xF900, 0xFB00))]
+    chars = [c for c in chars if not _in_gb2312(c)]
+    converted = _t2s().convert("\n".join(chars)).split("\n")
+    return "[" + "".join(c for c, s in zip(chars, converted) if c != s) + "]"
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _traditional_pattern() -> re.Pattern:
+    return re.compile(_traditional_class())
+
+
+def to_simplified(text: str) -> str:
+    """``地區`` -> ``地区``; a text without a traditional character is returned as it is."""
+    if text.isascii() or not _traditional_pattern().search(text):
+        return text
+    return _t2s().convert(text)
+
+
+def simplified_texts(array: pa.Array) -> pa.Array:
+    """``to_simplified`` of every text of an Arrow string array, converting only those that need it."""
+    if not len(array):
+        return array
+    needs = pc.match_substring_regex(array, _traditional_class()).fill_null(False)
+    if not pc.any(needs).as_py():
+        return array
+    converted = [to_simplified(text) for text in array.filter(needs).to_pylist()]
+    return pc.replace_with_mask(array, needs, pa.array(converted, type=pa.string()))
 
 
 def is_missing(text) -> bool:
@@ -226,8 +281,19 @@ def _arrow_of(texts: pd.Series) -> pa.Array:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     if array.type != pa.string():
-        array = array.cast(pa.string())
+        array = _rebased(array.cast(pa.string()))
     return pc.fill_null(array, "")
+
+
+def _rebased(array: pa.Array) -> pa.Array:
+    """The array with offsets starting at 0. A CSV body is a slice of pyarrow's large_string column (the
+    header row cut off); cast to string its offsets start past 0, and pyarrow 26's ``ascii_lower`` then
+    returns an invalid array, on which ``is_in`` silently finds nothing (``合计`` and ``-`` went unseen)."""
+    offsets = array.buffers()[1]
+    if len(array) and offsets is not None and \
+            np.frombuffer(offsets, dtype=np.int32, count=1, offset=4 * array.offset)[0] != 0:
+        return pa.concat_arrays([array])
+    return array
 
 
 # ---------------------------------------------------------------------------------------------------------

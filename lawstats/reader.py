@@ -1,7 +1,10 @@
 """Turning the bytes of an uploaded file into a table of texts, without losing or garbling anything.
 
-Decoding is deterministic: a byte-order mark first, then strict UTF-8, then GB18030 (a superset of GBK).
-Never latin-1: it "succeeds" on any bytes and garbles Chinese. The user may name the encoding instead.
+Decoding is deterministic: a byte-order mark first, then strict UTF-8, then GB18030 (a superset of GBK),
+unless that reading is most likely garbled (a Big5 file): then the user is asked for the encoding. Never
+latin-1: it "succeeds" on any bytes and garbles Chinese. The user may name the encoding instead.
+A line over ``MAX_LINE_BYTES`` is refused before anything parses it; a file of one unknown column is "not a
+table" and is never quoted (it may be a link to a secret); a formula cell without a saved result is refused.
 XLSX is read with openpyxl in read-only mode after the zip directory has been checked (zip bombs, macros).
 Every cell comes back as the text the user typed (numbers as their shortest text, percent-formatted cells
 with ``%``); the importer gives it meaning. Anything refused raises ``InvalidFile`` with a message key.
@@ -15,6 +18,8 @@ imports too large to hold as one table of texts (a national data set).
 from __future__ import annotations
 
 import codecs
+import collections
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -47,6 +53,8 @@ MAX_BLANK_RUN = 10_000  # a sheet "formatted to the bottom" ends after this many
 CHUNK_ROWS = 500_000  # rows of a streamed CSV validated at a time (``iter_csv_chunks``)
 ARROW_BLOCK_BYTES = 16 * 2**20  # pyarrow reads CSV (whole or streamed) in blocks of this size
 EXACT_BLOCK_ROWS = 50_000  # rows the csv module reads at a time when streaming
+MAX_LINE_BYTES = 8 * 2**20  # a table's line: 100,000 columns of header fit; a one-line 200 MB file does not
+LINE_CHECK_SLICE = 16 * 2**20  # bytes looked through at a time for line ends
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .et, and encrypted .xlsx
@@ -131,9 +139,83 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as e:
         raise InvalidFile("error.encoding_unknown", position=e.start) from e
+    check_plausible_gb18030(data)
+    return text, "gb18030"
+
+
+# Nearly any bytes decode as GB18030, so a decode that succeeds proves little: a Big5 file decodes into rare
+# characters, kana and private-use marks (新華鄉 -> 穝地秏). Chinese text written in GBK is made almost only of
+# GB2312 characters; Big5 text of Big5's common characters. The file's first lines are read both ways; when
+# Big5 reads better, or GB18030 reads as mostly rare characters, the user is asked for the encoding instead of
+# getting garbled names stored. A tie goes to GB18030 (this is a mainland tool): a Big5 text reads as common
+# GB2312 characters only by chance, about 0.4 per character, so a tie means a text of a few characters.
+PLAUSIBILITY_BYTES = 2**20  # bytes read both ways
+MIN_COMMON_SHARE = 0.5  # below this share of common characters a GB18030 reading is refused
+
+
+def check_plausible_gb18030(data: bytes) -> None:
+    """Refuse (asking for the encoding) a GB18030 reading that is most likely wrong; see above."""
+    head = data[:PLAUSIBILITY_BYTES]
+    if len(data) > len(head):
+        head = head[:head.rfind(b"\n") + 1] or head  # whole lines: neither encoding has 0x0A in a character
+    gb_text = head.decode("gb18030", "replace")
+    gb_share = _common_share(gb_text, _common_in_gb)
+    if gb_share is None:
+        return
+    try:
+        big5_text = head.decode("big5")
+    except UnicodeDecodeError:
+        big5_text = None
+    big5_share = _common_share(big5_text, _common_in_big5) if big5_text is not None else None
+    if big5_share is not None and big5_share > gb_share:
+        raise InvalidFile("error.encoding_ambiguous", gb=_first_words(gb_text), big5=_first_words(big5_text))
+    if gb_share < MIN_COMMON_SHARE:
+        raise InvalidFile("error.encoding_unlikely", sample=_first_words(gb_text))
+
+
+def _common_share(text: str, is_common: Callable[[str], bool]) -> float | None:
+    """The share of the text's non-ASCII characters that ``is_common`` accepts; None when there are none."""
+    counts = collections.Counter(text)
+    total = common = 0
+    for char, count in counts.items():
+        if char.isascii():
+            continue
+        total += count
+        common += count if is_common(char) else 0
+    return common / total if total else None
+
+
+def _common_in_gb(char: str) -> bool:
+    """A GB2312 hanzi (rows B0-F7), Chinese punctuation (row A1) or a full-width letter or digit (row A3),
+    found by its GBK bytes (Python's gb2312 codec maps a few punctuation marks differently, · among them)."""
+    try:
+        code = char.encode("gbk")
+    except UnicodeEncodeError:
+        return False
+    if len(code) != 2 or code[1] < 0xA1:
+        return False
+    return code[0] in (0xA1, 0xA3) or 0xB0 <= code[0] <= 0xF7
+
+
+def _common_in_big5(char: str) -> bool:
+    """Big5 punctuation (A140-A3BF) or one of its 5,401 common hanzi (A440-C67E)."""
+    try:
+        code = int.from_bytes(char.encode("big5"), "big")
+    except UnicodeEncodeError:
+        return False
+    return 0xA140 <= code <= 0xA3BF or 0xA440 <= code <= 0xC67E
+
+
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+
+
+def _first_words(text: str) -> str:
+    """The first run of non-ASCII characters (at most 12), to show the user how a reading looks."""
+    match = _NON_ASCII_RUN.search(text)
+    return match.group(0)[:12] if match else ""
 
 
 def _codec_name(encoding: str, data: bytes) -> str:
@@ -187,7 +269,7 @@ def read_csv_bytes(data: bytes, encoding: str | None = None, *, is_header: IsHea
         frame.columns = names
         frame = _drop_empty_columns(frame, found.headers)
         return RawTable(frame=frame, encoding=used, first_data_row=found.body_start + 1,
-                        notices=found.notices)
+                        notices=found.notices + decoded_names_notice(frame, used, is_header))
     try:
         rows = list(csv.reader(io.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delimiter))
     except csv.Error as e:
@@ -197,12 +279,57 @@ def read_csv_bytes(data: bytes, encoding: str | None = None, *, is_header: IsHea
 
 def _csv_text(data: bytes, encoding: str | None) -> tuple[bytes, str, str]:
     """(UTF-8 bytes, the encoding they were in, the delimiter) of a CSV file, or ``InvalidFile``."""
+    check_line_lengths(data)
     utf8, used = to_utf8(data, encoding)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        check_line_lengths(utf8)  # UTF-16 has 0x0A bytes inside characters: its lines are counted once decoded
     if b"\x00" in utf8:
         raise InvalidFile("error.not_text")
     if not utf8 or utf8.isspace():  # strip() would copy a large file
         raise InvalidFile("error.empty_file")
     return utf8, used, _delimiter(utf8)
+
+
+def check_line_lengths(source: bytes | os.PathLike) -> None:
+    """Refuse a text file with a line over ``MAX_LINE_BYTES`` before anything parses it, looking through it
+    a slice at a time and stopping at the first such line: the parsers would hold the whole line, several
+    times over (a one-line 200 MB file took 1.6 GB before it was refused). Workbooks and UTF-16 files
+    (whose 0x0A bytes may be inside characters) are left to their readers."""
+    with _slices(source) as slices:
+        carried = lines = 0  # bytes of the line running into the next slice; lines ended so far
+        for piece in slices:
+            if lines == 0 and carried == 0 and piece[:4].tobytes().startswith(_NOT_LINES):
+                return
+            ends = np.flatnonzero(np.frombuffer(piece, dtype=np.uint8) == 0x0A)
+            if not len(ends):
+                carried += len(piece)
+            else:
+                lengths = np.diff(ends, prepend=-1 - carried) - 1
+                too_long = np.flatnonzero(lengths > MAX_LINE_BYTES)
+                if len(too_long):
+                    carried = MAX_LINE_BYTES + 1
+                    lines += int(too_long[0])
+                    break
+                lines += len(ends)
+                carried = len(piece) - 1 - int(ends[-1])
+            if carried > MAX_LINE_BYTES:
+                break
+        if carried > MAX_LINE_BYTES:
+            raise InvalidFile("error.line_too_long", line=lines + 1, limit=_mb(MAX_LINE_BYTES))
+
+
+_NOT_LINES = (_ZIP_MAGIC, _OLE_MAGIC[:4], b"\xff\xfe", b"\xfe\xff")
+
+
+@contextlib.contextmanager
+def _slices(source: bytes | os.PathLike) -> Iterator[Iterator[memoryview]]:
+    """The bytes of ``source`` (bytes, or a file read as it goes) as memoryviews of ``LINE_CHECK_SLICE``."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as f:
+            yield (memoryview(piece) for piece in iter(lambda: f.read(LINE_CHECK_SLICE), b""))
+    else:
+        view = memoryview(source)
+        yield (view[start:start + LINE_CHECK_SLICE] for start in range(0, len(view), LINE_CHECK_SLICE))
 
 
 def _delimiter(utf8: bytes) -> str:
@@ -233,11 +360,11 @@ def iter_csv_chunks(source: bytes | os.PathLike, encoding: str | None = None, *,
         pending_rows += len(block) - skip
         consumed += len(block)
         if pending_rows >= rows:
-            yield _chunk(pending, names, headers, found, stream.encoding, done_rows)
+            yield _chunk(pending, names, headers, found, stream.encoding, done_rows, is_header)
             done_rows += pending_rows
             pending, pending_rows = [], 0
     if pending_rows or done_rows == 0:
-        yield _chunk(pending, names, headers, found, stream.encoding, done_rows)
+        yield _chunk(pending, names, headers, found, stream.encoding, done_rows, is_header)
 
 
 @dataclass
@@ -254,6 +381,7 @@ class _CsvStream:
 def _csv_stream(source: bytes | os.PathLike, encoding: str | None) -> _CsvStream:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        check_line_lengths(path)
         used = _utf8_file(path, encoding)
         if used is None:  # another encoding: decode in memory, as a whole read does
             return _csv_stream(path.read_bytes(), encoding)
@@ -293,12 +421,11 @@ def _utf8_file(path: Path, encoding: str | None) -> str | None:
 
 
 def _chunk(frames: list[pd.DataFrame], names: list[str], headers: list[str], found, used: str,
-           before: int) -> RawTable:
+           before: int, is_header: IsHeader | None) -> RawTable:
     """One chunk's texts under the file's headers; ``before``: data rows in the chunks before it."""
-    frame = pd.concat(frames, ignore_index=True)
-    frame.columns = names
-    return RawTable(frame=_drop_empty_columns(frame, headers), encoding=used,
-                    first_data_row=found.body_start + 1 + before, notices=list(found.notices) if not before else [])
+    frame = _drop_empty_columns(pd.concat(frames, ignore_index=True).set_axis(names, axis=1), headers)
+    notices = list(found.notices) + decoded_names_notice(frame, used, is_header) if not before else []
+    return RawTable(frame=frame, encoding=used, first_data_row=found.body_start + 1 + before, notices=notices)
 
 
 def _fit_width(block: pd.DataFrame, width: int, first_row: int) -> pd.DataFrame:
@@ -406,7 +533,29 @@ def _table_from_rows(rows: list[list], encoding: str | None, sheet: str | None, 
         pd.DataFrame({h: pd.Series([], dtype="str") for h in _unique_headers(found.headers)})
     frame = _drop_empty_columns(frame, found.headers)
     return RawTable(frame=frame, encoding=encoding, first_data_row=found.body_start + 1, sheet=sheet,
-                    sheets=sheets, notices=found.notices)
+                    sheets=sheets, notices=found.notices + decoded_names_notice(frame, encoding, is_header))
+
+
+NAME_COLUMNS = ("region", "name")  # what ``is_header`` calls a column of region names
+DECODED_NAMES_SHOWN = 5
+
+
+def decoded_names_notice(frame: pd.DataFrame, encoding: str | None, is_header: IsHeader | None) -> list:
+    """A file decoded from anything but UTF-8 shows its first region names as read, so that a wrong
+    encoding is seen before the commit (Big5 read as GBK gives 穝地秏 for 新華鄉)."""
+    if is_header is None or encoding in (None, "utf-8", "utf-8-sig"):
+        return []
+    column = next((c for c in frame.columns if is_header(c) in NAME_COLUMNS), None)
+    if column is None:
+        return []
+    names = []
+    for text in frame[column].iloc[:10_000]:
+        text = str(text).strip()
+        if text and text not in names:
+            names.append(text[:20])
+            if len(names) == DECODED_NAMES_SHOWN:
+                break
+    return [("notice.decoded_names", {"encoding": encoding, "names": "、".join(names)})] if names else []
 
 
 def _drop_empty_columns(frame: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
@@ -465,10 +614,13 @@ def locate_header(rows: list[list], is_header: IsHeader | None,
                 score = len({key for key in map(is_header, _combine(filled, top, bottom)) if key})
                 if score > best[2]:
                     best = (top, bottom, score)
-    top, bottom, _ = best
+    top, bottom, score = best
     headers = _combine(filled, top, bottom, is_header) if top < bottom else filled[bottom]
     if not any(headers):
         raise InvalidFile("error.no_header")
+    if is_header is not None and score == 0 and sum(1 for h in headers if h) < 2:
+        # one unknown column: a text file, not a table (a link to /etc/shadow). Its lines are not quoted.
+        raise InvalidFile("error.not_a_table", rows=len(rows))
     notices = []
     if top < bottom:
         notices.append(("notice.merged_header", {"first": top + 1, "last": bottom + 1}))
@@ -584,7 +736,7 @@ def read_xlsx_bytes(data: bytes, sheet: str | None = None, *, is_header: IsHeade
         first_error = None
         for name in candidates:
             try:
-                rows, merges = _sheet_rows(workbook, name)
+                rows, merges, unfilled = _sheet_rows(workbook, name)
                 table = _table_from_rows(rows, None, name, names, is_header, merges)
             except InvalidFile as e:
                 first_error = first_error or e
@@ -595,6 +747,8 @@ def read_xlsx_bytes(data: bytes, sheet: str | None = None, *, is_header: IsHeade
                     not any(is_header(h) for h in table.frame.columns):
                 first_error = first_error or InvalidFile("error.no_header")
                 continue
+            if unfilled:  # the sheet to be read: blank texts would be stored as missing values
+                raise InvalidFile("error.formula_without_value", cells=_cells_text(name, unfilled))
             if len(names) > 1:
                 table.notices.insert(0, ("notice.sheet_used", {"count": len(names), "sheet": name}))
             return table
@@ -603,8 +757,9 @@ def read_xlsx_bytes(data: bytes, sheet: str | None = None, *, is_header: IsHeade
         workbook.close()
 
 
-def _sheet_rows(workbook, name: str) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
-    """Every row of a sheet as texts, and its merged ranges (0-based) with their values spread."""
+def _sheet_rows(workbook, name: str) -> tuple[list[list[str]], list[tuple[int, int, int, int]], list[str]]:
+    """Every row of a sheet as texts, its merged ranges (0-based) with their values spread, and the cells
+    whose formula has no saved result (their text would be blank)."""
     sheet = workbook[name]
     rows: list[list[str]] = []
     blank_run = 0
@@ -618,7 +773,8 @@ def _sheet_rows(workbook, name: str) -> tuple[list[list[str]], list[tuple[int, i
             break
     while rows and not rows[-1]:
         rows.pop()
-    merges = _merged_ranges(workbook, sheet)
+    xml = _scan_sheet_xml(workbook, sheet)
+    merges = xml.merges
     for r0, c0, r1, c1 in merges:  # a merged cell's value belongs to every cell it covers (data rows too)
         if r0 >= len(rows) or c0 >= len(rows[r0]):
             continue
@@ -629,33 +785,74 @@ def _sheet_rows(workbook, name: str) -> tuple[list[list[str]], list[tuple[int, i
                 row.extend([""] * (c1 + 1 - len(row)))
             for c in range(c0, c1 + 1):
                 row[c] = value
-    return rows, merges
+    return rows, merges, xml.unfilled_formulas
 
 
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+):([A-Z]+\d+)"')
+# A cell holding a formula, and its cached result if the file has one (<v>; a program that writes formulas,
+# such as openpyxl, leaves it empty: only Excel or WPS computes it, when the file is opened and saved).
+_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*'
+                           rb'(?:<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?v>))?')
+_CELL_ATTRIBUTE = re.compile(rb'\b(r|t)="([^"]*)"')
 
 
-def _merged_ranges(workbook, sheet) -> list[tuple[int, int, int, int]]:
-    """Merged ranges from the sheet's XML (read-only worksheets do not load them), scanned in chunks."""
+@dataclass
+class _SheetXml:
+    merges: list[tuple[int, int, int, int]]  # merged ranges, 0-based (first_row, first_col, last_row, last_col)
+    unfilled_formulas: list[str]  # cells (A1 style) with a formula and no saved result
+
+
+def _scan_sheet_xml(workbook, sheet) -> _SheetXml:
+    """Merged ranges and formulas without a result, from the sheet's XML (read-only worksheets load
+    neither), scanned in chunks cut after a whole cell."""
     path = getattr(sheet, "_worksheet_path", None)
     if path is None:
-        return []
-    ranges, tail = [], b""
+        return _SheetXml([], [])
+    ranges: list[tuple[bytes, bytes]] = []
+    unfilled: list[str] = []
+    tail = b""
     with workbook._archive.open(path) as source:
-        while chunk := source.read(4 * 2**20):
+        while True:
+            chunk = source.read(4 * 2**20)
             text = tail + chunk
-            cut = text.rfind(b"<")
-            for match in _MERGE.finditer(text, 0, cut if cut > 0 else len(text)):
-                ranges.append(match.groups())
-            tail = text[cut:] if cut > 0 else b""
-        for match in _MERGE.finditer(tail):
-            ranges.append(match.groups())
-    out = []
+            cut = _after_last_cell(text) if chunk else len(text)
+            ranges.extend(m.groups() for m in _MERGE.finditer(text, 0, cut))
+            if b"<f" in text or b":f" in text:
+                unfilled.extend(_unfilled_formulas(text, cut))
+            tail = text[cut:]
+            if not chunk:
+                break
+    merges = []
     for first, last in ranges:
         r0, c0 = _cell_index(first.decode())
         r1, c1 = _cell_index(last.decode())
-        out.append((r0, c0, r1, c1))
-    return out
+        merges.append((r0, c0, r1, c1))
+    return _SheetXml(merges, unfilled)
+
+
+def _after_last_cell(text: bytes) -> int:
+    """Where a chunk of sheet XML may be cut: after its last closed cell, else before its last tag."""
+    end = max(text.rfind(b"</c>") + 4, text.rfind(b":c>") + 3)
+    if end > 3:
+        return end
+    cut = text.rfind(b"<")
+    return cut if cut > 0 else len(text)
+
+
+def _unfilled_formulas(text: bytes, end: int) -> Iterator[str]:
+    for match in _FORMULA_CELL.finditer(text, 0, end):
+        attributes = dict(_CELL_ATTRIBUTE.findall(match.group(1)))
+        saved = match.group(2) or b""
+        has_value = re.search(rb"<(?:\w+:)?v\b", match.group(0)) is not None
+        # an empty result of a text formula (t="str": =IF(A1="","",A1)) is a result; an empty number is not
+        if not has_value or not saved and attributes.get(b"t") not in (b"str", b"inlineStr"):
+            yield attributes.get(b"r", b"?").decode()
+
+
+def _cells_text(sheet: str, cells: list[str], shown: int = 5) -> str:
+    """``Sheet1!C2、Sheet1!C3`` (the first few, then how many in all)."""
+    names = "、".join(f"{sheet}!{cell}" for cell in cells[:shown])
+    return names if len(cells) <= shown else f"{names} …（{len(cells)}）"
 
 
 def _cell_index(ref: str) -> tuple[int, int]:

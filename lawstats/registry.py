@@ -94,7 +94,10 @@ def _area(id, zh, en, aliases=(), d_zh="", d_en="") -> Column:
 # Columns every fact table has. They identify the row and say where its figures came from.
 REGION = Column("region", "地区", "Region", TEXT, aliases=(
     "地区", "地区名称", "乡镇", "乡镇（街道）", "乡镇街道", "镇", "村", "村（社区）", "社区", "单位", "单位名称", "名称",
-    "行政区划", "区划名称", "区域", "region", "region_name", "name"),
+    "行政区划", "区划名称", "区域", "region", "region_name", "name",
+    # headers of real reports' tables; 所属乡镇 beside a village's own name is its parent (importer)
+    "乡镇名称", "乡镇（街道）名称", "街道名称", "所属乡镇", "所属乡镇（街道）", "村名", "村名称", "村（社区）名称",
+    "社区名称"),
     definition_zh="行政区划名称，或12位统计用区划代码", definition_en="Region name, or its 12-digit statistical code")
 REGION_CODE = Column("region_code", "统计用区划代码", "Statistical division code", TEXT, aliases=(
     "统计用区划代码", "行政区划代码", "区划代码", "代码", "code", "region_code", "division_code"),
@@ -204,11 +207,16 @@ TABLES_BY_ID = {t.id: t for t in TABLES}
 LEVELS = (("province", "省", "Province"), ("city", "市", "City"), ("county", "县（区）", "County / district"),
           ("township", "乡镇（街道）", "Township"), ("village", "村（社区）", "Village / community"))
 LEVEL_IDS = tuple(level for level, _, _ in LEVELS)
-LEVEL_ALIASES = {"省": "province", "自治区": "province", "直辖市": "province", "市": "city", "州": "city",
-                 "地区": "city", "盟": "city", "县": "county", "区": "county", "县（区）": "county", "旗": "county",
-                 "县级市": "county", "乡镇": "township", "镇": "township", "乡": "township", "街道": "township",
-                 "苏木": "township", "乡镇（街道）": "township", "村": "village", "社区": "village",
-                 "居委会": "village", "村（社区）": "village", "嘎查": "village"}
+# The levels real reports and division lists use, each mapped onto one of the five tiers.
+LEVEL_ALIASES = {"省": "province", "自治区": "province", "直辖市": "province", "特别行政区": "province",
+                 "市": "city", "州": "city", "自治州": "city", "地区": "city", "盟": "city", "地级市": "city",
+                 "县": "county", "区": "county", "县（区）": "county", "市辖区": "county", "县级市": "county",
+                 "自治县": "county", "旗": "county", "自治旗": "county", "林区": "county", "特区": "county",
+                 "乡镇": "township", "镇": "township", "乡": "township", "民族乡": "township",
+                 "街道": "township", "街道办事处": "township", "苏木": "township", "民族苏木": "township",
+                 "乡镇（街道）": "township",
+                 "村": "village", "行政村": "village", "社区": "village", "居委会": "village",
+                 "村委会": "village", "村（社区）": "village", "嘎查": "village"}
 for _level, _zh, _en in LEVELS:
     LEVEL_ALIASES[_level] = _level
     LEVEL_ALIASES[_en.lower()] = _level

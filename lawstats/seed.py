@@ -2,7 +2,8 @@
 
 ``data/`` holds the 西堡镇 2024 figures as CSV files in the upload template format, and ``provenance.csv``,
 which says for every value the section of the report it comes from. A missing database file is built from
-them on first start; a database that cannot be opened is never overwritten.
+them on first start; a database that cannot be opened is never overwritten, and one that cannot be written is
+opened read-only. Once its load is undone, the default data comes back only when asked (``restore_default``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from lawstats import storage
-from lawstats.errors import LawstatsError
+from lawstats.errors import DatabaseError, LawstatsError
 from lawstats.importer import ImportOptions, RegionResolver, match_headers, prepare_import
 from lawstats.numbers import normalise_text
 from lawstats.reader import read_csv_bytes
@@ -23,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 PROVENANCE_FILE = "provenance.csv"
 SEED_SOURCE = "data/（默认数据：西堡镇2024年度法治政府建设工作情况报告）"
+SEED_USER = "seed"  # with SEED_SOURCE, marks the batches that loaded data/
 
 
 def default_db_path() -> Path:
@@ -32,13 +34,35 @@ def default_db_path() -> Path:
 def open_store(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None, *,
                load_default: bool = True) -> storage.Store:
     """Open the database (migrating it), and load ``data/`` into it if it holds no batch yet (unless
-    ``load_default`` is false: a database for other data, such as a synthetic data set)."""
+    ``load_default`` is false: a database for other data, such as a synthetic data set).
+
+    A file that cannot be written (a read-only mount, file or folder) is opened read-only: everything reads,
+    and imports and undos are refused with a sentence saying so. A missing file is created (its folders too)."""
     path = Path(path) if path else default_db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not writable(path):
+        return storage.Store(path, read_only=True)
+    if not path.exists():
+        _require_creatable(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
     store = storage.Store(path)
     if load_default and storage.data_version(store) == 0:
         load_seed(store, Path(data_dir) if data_dir else DEFAULT_DATA_DIR)
     return store
+
+
+def writable(path: Path) -> bool:
+    """Whether the database file can be written: the file, and its folder (DuckDB writes a .wal beside it).
+    ``os.access`` answers for read-only mounts too, for root as well."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _require_creatable(path: Path) -> None:
+    """A DatabaseError naming the place when the nearest existing folder above ``path`` is read-only."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not os.access(folder, os.W_OK):
+        raise DatabaseError("error.db_cannot_create", path=str(path), folder=str(folder))
 
 
 def seed_files(data_dir: Path) -> list[Path]:
@@ -52,7 +76,7 @@ def load_seed(store: storage.Store, data_dir: Path) -> int:
         data = path.read_bytes()
         blobs.append(data)
         files.append((path.name, read_csv_bytes(data)))
-    options = ImportOptions(source=SEED_SOURCE, user_name="seed", note="默认数据 / default data")
+    options = ImportOptions(source=SEED_SOURCE, user_name=SEED_USER, note="默认数据 / default data")
     try:
         prepared = prepare_import(storage.regions(store), files, options, storage.sha256_of(b"".join(blobs)))
     except LawstatsError as e:
@@ -82,3 +106,29 @@ def read_provenance(data: bytes, resolver: RegionResolver) -> pd.DataFrame:
                      "section": r["来源章节"], "origin": "computed" if "计算" in r["口径"] else "stated",
                      "note": r["说明"] or None})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The default data after an undo: ``init`` says when it was undone and can load it again
+
+
+def default_data_state(store: storage.Store) -> tuple[int | None, int | None]:
+    """(the newest batch that loaded ``data/``, the undo event that undid it or None); (None, None) if the
+    default data was never loaded into this database."""
+    batches = storage.list_batches(store)
+    loads = batches[(batches["kind"] == "import") & (batches["user_name"] == SEED_USER)
+                    & (batches["source"] == SEED_SOURCE)]
+    if loads.empty:
+        return None, None
+    batch_id = int(loads["batch_id"].max())
+    undos = batches[(batches["kind"] == "undo") & (batches["undoes"] == batch_id)]
+    return batch_id, (int(undos["batch_id"].min()) if len(undos) else None)
+
+
+def restore_default(store: storage.Store, data_dir: str | os.PathLike | None = None) -> int | None:
+    """Load ``data/`` again as a new batch when its earlier load was undone (or never happened). Returns the
+    new batch id, or None when the default data is still in effect (nothing to do)."""
+    batch_id, undone_by = default_data_state(store)
+    if batch_id is not None and undone_by is None:
+        return None
+    return load_seed(store, Path(data_dir) if data_dir else DEFAULT_DATA_DIR)

@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from lawstats.errors import DatabaseError, NotFound
+from lawstats.errors import ByLanguage, DatabaseError, NotFound, UndoRefused
 from lawstats.registry import TABLES, TABLES_BY_ID, Table
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -122,12 +122,26 @@ class Store:
 
     def __init__(self, path: str | os.PathLike, read_only: bool = False):
         self.path = str(path)
+        self.read_only = read_only  # a read-only file or mount: every query works, every write is refused
         self._con = open_database(self.path, read_only=read_only)
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._gate = CommitGate()  # see CommitGate: COMMIT and queries never overlap
-        if not read_only:
+        if read_only:
+            _require_current_schema(self._con, self.path)
+        else:
             migrate(self._con)
+
+    def reopen(self) -> None:
+        """Open the file again after DuckDB invalidated the database (a fatal error such as a full disk
+        while writing): the file still holds the last committed state. Callers hold the write lock."""
+        with self._gate.committing():  # no query runs on the old connection meanwhile
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass
+            self._con = open_database(self.path, read_only=self.read_only)
+            self._local = threading.local()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
@@ -219,6 +233,24 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+def _require_current_schema(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """A read-only database is read as it is: refuse (DatabaseError) one that ``migrate`` would change, since
+    queries of this version would fail on it."""
+    con.execute("SET enable_progress_bar = false")
+    outdated = not _columns_of(con, "schema_migrations")
+    if not outdated:
+        done = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+        outdated = any(name not in done for name, _ in MIGRATIONS)
+    for table in TABLES:
+        if outdated:
+            break
+        wanted = {n for n, _ in _fact_columns(table)}
+        outdated = not (wanted <= _columns_of(con, f"fact_{table.id}")
+                        and wanted <= _columns_of(con, f"cur_{table.id}"))
+    if outdated or not _columns_of(con, "cur_regions") or _stale_scale_tables(con)[1]:
+        raise DatabaseError("error.db_read_only_outdated", path=path)
+
+
 def _sync_registry_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create fact and current tables for every registry table, and add columns the registry gained.
 
@@ -284,43 +316,171 @@ def sha256_of(data: bytes) -> str:
 
 def commit_batch(store: Store, batch: NewBatch) -> int:
     """Write one batch atomically and refresh the current tables it touches. Returns the batch id."""
-    with store._write_lock:
-        con = store.cursor()
-        con.execute("BEGIN TRANSACTION")
-        try:
-            batch_id, _ = _apply_batch(con, batch)
-            with store._gate.committing():
-                con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with _write_transaction(store) as con:
+        _require_current_regions(con, batch)
+        batch_id, _ = _apply_batch(con, batch)
     return batch_id
 
 
-def undo_batch(store: Store, batch_id: int, user_name: str | None = None, note: str | None = None) -> int:
-    """Record an undo event for an import batch; its rows stop counting. Returns the undo event's id."""
+def _require_current_regions(con, batch: NewBatch) -> None:
+    """Refuse (``error.upload_stale``) a batch that names a region no longer current: one undone since the
+    file was checked. Its rows would otherwise be stored without a region."""
+    frames = [frame["region_id"] for frame in batch.rows.values() if "region_id" in frame]
+    if batch.regions is not None and len(batch.regions):
+        frames.append(batch.regions["parent_id"].dropna())
+    named = {int(r) for frame in frames for r in pd.unique(frame.astype("int64")) if int(r) > 0}
+    if not named:
+        return
+    known = con.execute("SELECT count(*) FROM cur_regions WHERE region_id IN (SELECT unnest($ids))",
+                        {"ids": sorted(named)}).fetchone()[0]
+    if known != len(named):
+        raise NotFound("error.upload_stale")
+
+
+@contextmanager
+def _write_transaction(store: Store, *, commit: bool = True):
+    """One writer's transaction: committed at the end of the block (or rolled back when ``commit`` is false or
+    the block fails). A read-only database refuses at once; a full disk becomes one DatabaseError that says
+    nothing was written (DuckDB ends a transaction whose COMMIT failed, so the rollback may find none)."""
+    if store.read_only:
+        raise DatabaseError("error.db_read_only", path=store.path)
     with store._write_lock:
         con = store.cursor()
         con.execute("BEGIN TRANSACTION")
         try:
-            row = con.execute("SELECT kind, row_counts FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
-            if row is None or row[0] != "import":
-                raise NotFound("error.unknown_batch", value=batch_id)
-            if con.execute("SELECT count(*) FROM batches WHERE kind = 'undo' AND undoes = ?",
-                           [batch_id]).fetchone()[0]:
-                raise NotFound("error.batch_already_undone", value=batch_id)
-            event_id = _next_batch_id(con)
-            con.execute(
-                "INSERT INTO batches (batch_id, kind, created_at, user_name, note, row_counts, undoes) "
-                "VALUES (?, 'undo', ?, ?, ?, '{}', ?)", [event_id, _now(), user_name, note, batch_id])
-            touched = set(_parse_json(row[1])) - {"regions"}
-            _refresh_current(con, touched=touched, regions=True)
-            with store._gate.committing():
-                con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+            yield con
+            if commit:
+                with store._gate.committing():
+                    con.execute("COMMIT")
+        except BaseException as error:
+            _end_failed_transaction(store, con, error)
+            if _out_of_space(error):
+                raise DatabaseError("error.disk_full", path=store.path) from error
             raise
+        if not commit:
+            con.execute("ROLLBACK")
+
+
+def _end_failed_transaction(store: Store, con, error: BaseException) -> None:
+    """Roll back what is left of a failed transaction; after a fatal error DuckDB refuses every statement on
+    that database until it is opened again, so open it again (the file holds the state before the batch)."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # the failed COMMIT already ended it, or the database was invalidated
+    if isinstance(error, duckdb.FatalException):
+        store.reopen()
+
+
+def _out_of_space(error: BaseException) -> bool:
+    return isinstance(error, duckdb.Error) and "no space left on device" in str(error).lower()
+
+
+def undo_batch(store: Store, batch_id: int, user_name: str | None = None, note: str | None = None, *,
+               confirmed_dependents: Iterable[int] | None = None) -> int:
+    """Record an undo event for an import batch; its rows stop counting. Returns the undo event's id.
+
+    Undo never leaves a row without its region: while a later batch that is not undone has rows in a region
+    this batch created, or created regions under one (``dependent_batches``), the undo is refused
+    (UndoRefused naming them), unless ``confirmed_dependents`` lists exactly those batches: then they are undone
+    too, newest first, each as its own undo event, in the same transaction, before ``batch_id``."""
+    batch_id = int(batch_id)
+    with _write_transaction(store) as con:
+        _check_undoable(con, batch_id)
+        dependents = _dependents(con, batch_id)
+        if dependents and confirmed_dependents is None:
+            raise UndoRefused("error.undo_has_dependents", details=_batches_frame(con, dependents),
+                              batch=batch_id, dependents=_batches_text(con, dependents))
+        if confirmed_dependents is not None and sorted({int(b) for b in confirmed_dependents}) != dependents:
+            raise UndoRefused("error.undo_dependents_changed", details=_batches_frame(con, dependents),
+                              batch=batch_id, dependents=_batches_text(con, dependents) or "—")
+        along = f"随第 {batch_id} 批撤销 / undone with batch {batch_id}"
+        for dependent in sorted(dependents, reverse=True):
+            _record_undo(con, dependent, user_name, note or along)
+        event_id = _record_undo(con, batch_id, user_name, note)
     return event_id
+
+
+def _check_undoable(con, batch_id: int) -> None:
+    """NotFound unless ``batch_id`` is an import that is not undone (an undo event names what it undid)."""
+    row = con.execute("SELECT kind, undoes FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+    if row is None:
+        raise NotFound("error.unknown_batch", value=batch_id)
+    if row[0] != "import":
+        raise NotFound("error.batch_is_undo_event", value=batch_id, undoes=row[1],
+                       file=_file_of(con, row[1]))
+    undone_by = con.execute("SELECT min(batch_id) FROM batches WHERE kind = 'undo' AND undoes = ?",
+                            [batch_id]).fetchone()[0]
+    if undone_by is not None:
+        raise NotFound("error.batch_already_undone", value=batch_id, event=undone_by, file=_file_of(con, batch_id))
+
+
+def _file_of(con, batch_id: int | None) -> str:
+    row = con.execute("SELECT file_name FROM batches WHERE batch_id = ?", [batch_id]).fetchone()
+    return (row[0] if row else None) or "—"
+
+
+def _record_undo(con, batch_id: int, user_name: str | None, note: str | None) -> int:
+    """Write the undo event of one import batch and refresh what its rows and regions fed."""
+    row_counts = con.execute("SELECT row_counts FROM batches WHERE batch_id = ?", [batch_id]).fetchone()[0]
+    event_id = _next_batch_id(con)
+    con.execute(
+        "INSERT INTO batches (batch_id, kind, created_at, user_name, note, row_counts, undoes) "
+        "VALUES (?, 'undo', ?, ?, ?, '{}', ?)", [event_id, _now(), user_name, note, batch_id])
+    touched = set(_parse_json(row_counts)) - {"regions"}
+    _refresh_current(con, touched=touched, regions=True)
+    return event_id
+
+
+def _dependents(con, batch_id: int) -> list[int]:
+    """Active import batches that would lose a region if ``batch_id`` were undone: those with rows in, or new
+    regions under, a region it created, and in turn those that depend on them."""
+    found: set[int] = set()
+    frontier = {batch_id}
+    while frontier:
+        frontier = _direct_dependents(con, sorted(frontier)) - found - {batch_id}
+        found |= frontier
+    return sorted(found)
+
+
+def _direct_dependents(con, batch_ids: list[int]) -> set[int]:
+    """Active import batches (other than ``batch_ids``) with facts, provenance or new child regions in a region
+    that ``batch_ids`` created."""
+    created = "SELECT region_id FROM regions_log WHERE batch_id IN (SELECT unnest($ids))"
+    users = [f"SELECT DISTINCT batch_id FROM {fact_table(t)} WHERE region_id IN ({created})" for t in TABLES]
+    users.append(f"SELECT DISTINCT batch_id FROM value_provenance WHERE region_id IN ({created})")
+    users.append(f"SELECT DISTINCT batch_id FROM regions_log WHERE parent_id IN ({created})")
+    rows = con.execute(f"""
+        SELECT DISTINCT batch_id FROM ({' UNION '.join(users)})
+        WHERE batch_id NOT IN (SELECT unnest($ids)) AND batch_id IN ({_ACTIVE_BATCHES})""",
+                       {"ids": batch_ids, "as_of": 2**31 - 1}).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def _batches_frame(con, batch_ids: list[int]) -> pd.DataFrame:
+    return con.execute("SELECT batch_id, file_name, user_name, created_at FROM batches "
+                       "WHERE batch_id IN (SELECT unnest($ids)) ORDER BY batch_id",
+                       {"ids": [int(b) for b in batch_ids]}).df()
+
+
+def _batches_text(con, batch_ids: list[int]) -> ByLanguage:
+    """Batch numbers with their files, for a message: 第 3 批（pop.csv）、第 5 批（more.csv）."""
+    return batches_text(_batches_frame(con, batch_ids))
+
+
+def batches_text(frame: pd.DataFrame) -> ByLanguage:
+    """``frame``'s batches (batch_id, file_name) named for a message, in each language."""
+    rows = [(int(r.batch_id), r.file_name or "—") for r in frame.itertuples(index=False)]
+    return ByLanguage(zh="、".join(f"第 {b} 批（{f}）" for b, f in rows),
+                      en=", ".join(f"batch {b} ({f})" for b, f in rows))
+
+
+def dependent_batches(store: Store, batch_id: int) -> pd.DataFrame:
+    """The import batches ``undo_batch`` would have to undo with ``batch_id`` (see there): batch_id,
+    file_name, user_name, created_at; empty when it can be undone alone."""
+    con = store.cursor()
+    with store._gate.reading():
+        return _batches_frame(con, _dependents(con, int(batch_id)))
 
 
 def _next_batch_id(con) -> int:
@@ -666,15 +826,10 @@ def trial_commit(store: Store, batch: NewBatch, tables: dict[str, pd.DataFrame])
     the batch's regions and years, "regions": region_id and name of the batch's regions}``. Other readers never see the trial (their
     cursors read the last committed state); writers wait for it like for a commit.
     """
-    with store._write_lock:
-        con = store.cursor()
-        con.execute("BEGIN TRANSACTION")
-        try:
-            before = _observe(store, tables, {})
-            _, id_map = _apply_batch(con, batch)
-            after = _observe(store, tables, id_map)
-        finally:
-            con.execute("ROLLBACK")
+    with _write_transaction(store, commit=False) as con:
+        before = _observe(store, tables, {})
+        _, id_map = _apply_batch(con, batch)
+        after = _observe(store, tables, id_map)
     return before, after
 
 
@@ -803,14 +958,7 @@ def _sync_scale_tables(con) -> None:
     """Create the region tree and rollup tables where missing or out of step with the registry, and fill
     them from the current tables (a database from before them, or a registry that gained a column)."""
     con.execute("SET enable_progress_bar = false")  # a long rebuild would draw progress bars into CLI output
-    stale = []
-    wanted = {"region_tree": _tree_layout(), "sum_training": _sum_training_layout(con),
-              **{f"roll_{t}": _roll_layout(t) for t in _rolled_table_ids()}}
-    for name, layout in wanted.items():
-        existing = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-                               "ORDER BY ordinal_position", [name]).fetchall()
-        if [tuple(r) for r in existing] != [(n, t.upper()) for n, t in layout]:
-            stale.append(name)
+    wanted, stale = _stale_scale_tables(con)
     if not stale:
         return
     con.execute("BEGIN TRANSACTION")
@@ -823,6 +971,19 @@ def _sync_scale_tables(con) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _stale_scale_tables(con) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    """(the layout every derived table should have, the names of those that differ or are missing)."""
+    wanted = {"region_tree": _tree_layout(), "sum_training": _sum_training_layout(con),
+              **{f"roll_{t}": _roll_layout(t) for t in _rolled_table_ids()}}
+    stale = []
+    for name, layout in wanted.items():
+        existing = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                               "ORDER BY ordinal_position", [name]).fetchall()
+        if [tuple(r) for r in existing] != [(n, t.upper()) for n, t in layout]:
+            stale.append(name)
+    return wanted, stale
 
 
 def rebuild_scale_tables(con) -> None:
@@ -1229,20 +1390,77 @@ def search_regions(store: Store, text: str, limit: int = 20) -> pd.DataFrame:
                           {"q": text, "limit": int(limit)})
 
 
-def find_region_id(store: Store, text: str) -> int | None:
-    """A region from a link or a search: its id, its statistical code or its exact (unique) name."""
+def _code_forms(text: str) -> list[str]:
+    """The ways a division code may be stored: as given, and without its trailing zeros padded to 6, 9 and
+    12 digits (``530581`` is ``530581000000``); nothing for text that is not 2 to 12 digits."""
+    trimmed = text.rstrip("0")
+    if not re.fullmatch(r"[0-9]{2,12}", text) or not trimmed:
+        return [text]
+    return sorted({text} | {trimmed.ljust(n, "0") for n in (6, 9, 12) if len(trimmed) <= n})
+
+
+def find_region_id(store: Store, text: str, ids_first: bool = True) -> int | None:
+    """A region from a link or a search: its id, its division code or its exact (unique) name.
+
+    A division code matches with or without its trailing zeros (``530581``, ``530581000000``), as the 6-, 9- and
+    12-digit forms of one code name the same region. Digits that are both an id and a code: the id with
+    ``ids_first`` (links the app writes), the code otherwise (what a person types)."""
     text = (text or "").strip()
     if not text:
         return None
     rows = store.query_rows(f"""
-        SELECT region_id FROM region_tree
-        WHERE (TRY_CAST($t AS INTEGER) = region_id) OR code = $t OR (name = $t AND region_id <> {ROOT_ID})
-        ORDER BY (TRY_CAST($t AS INTEGER) = region_id) DESC, (code = $t) DESC LIMIT 2""", {"t": text})
+        WITH hits AS (
+            SELECT region_id, coalesce(TRY_CAST($t AS INTEGER) = region_id, false) AS by_id,
+                   code IN (SELECT unnest($codes)) AS by_code, name = $t AS by_name
+            FROM region_tree
+            WHERE TRY_CAST($t AS INTEGER) = region_id OR code IN (SELECT unnest($codes)) OR name = $t)
+        SELECT region_id FROM hits WHERE by_id OR by_code OR (by_name AND region_id <> {ROOT_ID})
+        ORDER BY CASE WHEN $ids_first THEN by_id ELSE by_code END DESC, by_id DESC, by_code DESC LIMIT 2""",
+                            {"t": text, "codes": _code_forms(text), "ids_first": ids_first})
     if not rows:
         return None
     if len(rows) > 1 and not text.isdigit():
         return None  # two regions of that name: a name alone does not say which
     return int(rows[0][0])
+
+
+def _paths_sql(start: str) -> str:
+    """Regions chosen by ``start`` (a query of region ids) with their paths from the top-level region down to
+    themselves: region_id, name, level, code, depth, path (names), path_ids. The ancestors come from the tree's
+    per-level ancestor columns: one join, fast on a national tree."""
+    ancestors = ", ".join(f"h.{ident(a)}" for a in ANCESTOR_COLUMNS.values())
+    return f"""
+        WITH hits AS (SELECT * FROM region_tree WHERE region_id IN ({start}) AND region_id <> {ROOT_ID}),
+        up AS (SELECT h.region_id AS start_id, unnest([{ancestors}]) AS ancestor_id FROM hits h)
+        SELECT h.region_id, h.name, h.level, h.code, h.depth,
+               list(a.name ORDER BY a.depth) AS path, list(a.region_id ORDER BY a.depth) AS path_ids
+        FROM hits h JOIN up ON up.start_id = h.region_id JOIN region_tree a ON a.region_id = up.ancestor_id
+        GROUP BY h.region_id, h.name, h.level, h.code, h.depth
+        ORDER BY h.code NULLS LAST, h.depth, h.region_id"""
+
+
+def _with_paths(store: Store, start: str, params: dict) -> pd.DataFrame:
+    """``_paths_sql``; a region below another of its own level (one ancestor column holds only the nearer of
+    the two) has a path shorter than its depth: those few are walked up one parent at a time instead."""
+    found = store.query_df(_paths_sql(start), params)
+    short = found[found["path"].map(len) != found["depth"]]
+    for row in short.itertuples():
+        walked = region_path(store, int(row.region_id))
+        found.at[row.Index, "path"] = list(walked["name"])
+        found.at[row.Index, "path_ids"] = list(walked["region_id"])
+    return found
+
+
+def regions_named(store: Store, names: list[str], limit: int = 50_000) -> pd.DataFrame:
+    """Regions whose name is one of ``names``, each with its path of names from the top (at most ``limit``):
+    region_id, name, level, code, depth, path, path_ids. For telling apart regions that share a name."""
+    start = f"SELECT region_id FROM region_tree WHERE name IN (SELECT unnest($names)) LIMIT {int(limit)}"
+    return _with_paths(store, start, {"names": sorted(set(names))})
+
+
+def region_paths(store: Store, region_ids: list[int]) -> pd.DataFrame:
+    """The regions ``region_ids`` with their paths of names from the top (columns as ``regions_named``)."""
+    return _with_paths(store, "SELECT unnest($ids)", {"ids": [int(i) for i in region_ids]})
 
 
 def effective_years(store: Store, region_id: int) -> list[int]:

@@ -8,9 +8,9 @@ import math
 
 import pandas as pd
 
-from lawstats import indicators, storage
+from lawstats import importer, indicators, storage
 from lawstats.errors import NotFound
-from lawstats.i18n import t
+from lawstats.i18n import singular_counts, t
 from lawstats.registry import CHECKS_BY_ID, INDICATORS, INDICATORS_BY_ID, TABLES, Indicator
 
 
@@ -32,20 +32,15 @@ def format_value(value, indicator: Indicator, lang: str = "zh", with_unit: bool 
     unit = indicator.unit(lang)
     if not with_unit or not unit or text == t("common.missing", lang):
         return text
-    return f"{text}%" if unit == "%" else f"{text} {unit}"
+    return f"{text}%" if unit == "%" else singular_counts(f"{text} {unit}") if lang != "zh" else f"{text} {unit}"
 
 
 def find_region(store: storage.Store, name_or_code: str) -> int:
-    """A region id from a name (西堡镇 or 西堡) or a statistical code; NotFound otherwise."""
-    from lawstats.importer import RegionResolver, name_stem  # the one place names are resolved
+    """A region id from what a person types: a name (西堡镇 or 西堡), a qualified name (腾冲市新华乡,
+    云南省/保山市/腾冲市/新华乡) or a division code; NotFound listing the candidates otherwise."""
+    from lawstats import region_lookup  # the one place names people type are resolved
 
-    region_id = storage.find_region_id(store, name_or_code)  # id, code or exact unique name: one indexed query
-    if region_id is None:  # a name variant (西堡 for 西堡镇): resolve among the few regions whose names contain it
-        candidates = storage.search_regions(store, name_stem(name_or_code), limit=50)
-        region_id, _ = RegionResolver(candidates).resolve(name_or_code)
-    if region_id is None:
-        raise NotFound("error.unknown_region", value=name_or_code)
-    return region_id
+    return region_lookup.find_region(store, name_or_code)
 
 
 def default_region(store: storage.Store) -> int | None:
@@ -476,8 +471,8 @@ def notes_of(frame: pd.DataFrame, lang: str) -> list[str]:
     """“item: note” for every row of a chart's frame whose figure the report words in a way worth saying."""
     if "note" not in frame.columns:
         return []
-    separator = "：" if lang == "zh" else ": "
-    return [f"{item}{separator}{note}" for item, note in zip(frame["item"], frame["note"]) if note]
+    return [t("pages.note_quoted", lang, item=item, note=note) for item, note in zip(frame["item"], frame["note"])
+            if note]
 
 
 def minority_notes(row: pd.Series, lang: str) -> list[str]:
@@ -493,7 +488,7 @@ def minority_notes(row: pd.Series, lang: str) -> list[str]:
                        registered=format_number(_number(row, "registered_persons"))))
     groups = row.get("ethnic_groups") if "ethnic_groups" in row.index else None
     if hasattr(groups, "__len__") and not isinstance(groups, str) and len(groups):  # None, NaN and NA have no length
-        notes.append(t("pages.ethnic_groups", lang, groups="、".join(str(g) for g in groups)))
+        notes.append(t("pages.ethnic_groups", lang, groups=importer.join_list(list(groups))))  # 汉、藏等 as written
     return notes
 
 

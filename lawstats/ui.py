@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from lawstats import charts, seed, storage, summary
+from lawstats import charts, plaintext, region_lookup, seed, storage, summary
 from lawstats.errors import LawstatsError
 from lawstats.i18n import DEFAULT_LANG, LANGS, t
 from lawstats.registry import INDICATORS_BY_ID
 
 CACHE_ENTRIES = 256  # bounded: every entry costs memory on a shared server
+WARNING_ICON = ":material/warning:"  # Streamlit's own icon font: the emoji asks for a font intranet PCs lack
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,7 +55,7 @@ def context() -> Context:
 def show_error(error: LawstatsError, lang: str) -> None:
     st.error(plain_markdown(error.message(lang)))  # messages carry file names, cells, URL values: plain text
     if error.details is not None and len(error.details):
-        st.dataframe(error.details, hide_index=True)
+        st.dataframe(plaintext.frame(error.details), hide_index=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -102,19 +103,35 @@ def last_update(version: int):
 
 
 LANG_LABELS = {"zh": "中文", "en": "English"}
+LANG_IN_LINK = {**{code: code for code in LANG_LABELS}, **{label: code for code, label in LANG_LABELS.items()}}
+LANG_URL_STATE = "_lawstats_lang_url"  # what the frame last wrote to ?lang=
 
 
 def choose_language() -> str:
-    # A bound widget writes its formatted label to the URL (?lang=English). A link typed with the code
-    # (?lang=en) would be dropped as unknown: on the session's first run it sets the widget's value instead.
-    code = st.query_params.get("lang")
-    if code in LANG_LABELS and "lang" not in st.session_state:
-        st.session_state["lang"] = code
-    _keep_across_pages("lang", LANGS)
-    lang = st.sidebar.segmented_control(
-        t("app.language"), LANGS, default=DEFAULT_LANG, required=True, key="lang", bind="query-params",
-        format_func=LANG_LABELS.get)
-    return lang or DEFAULT_LANG
+    """The reader's language, kept in the link as ``?lang=en`` (Chinese, the default, is left out) so that a
+    copied link reopens in it. A link may say ``en`` or ``English`` (the label older links carry).
+
+    Not ``bind="query-params"``: a bound widget writes its label (``?lang=English``) and drops ``?lang=en``.
+    As with ``?region=``, the frame writes the parameter on every run, so it survives page switches."""
+    in_link = st.query_params.get("lang")
+    if in_link in LANG_IN_LINK and in_link != st.session_state.get(LANG_URL_STATE):  # a link asks for it
+        st.session_state["lang"] = LANG_IN_LINK[in_link]
+    # written back on every run: Streamlit 1.67 drops a widget's value on a page switch when the value was set
+    # from code (the link) rather than clicked (see _keep_across_pages)
+    st.session_state["lang"] = st.session_state.get("lang", DEFAULT_LANG)
+    lang = st.sidebar.segmented_control(t("app.language"), LANGS, required=True, key="lang",
+                                        format_func=LANG_LABELS.get) or DEFAULT_LANG
+    _write_lang_to_link(lang)
+    return lang
+
+
+def _write_lang_to_link(lang: str) -> None:
+    value = None if lang == DEFAULT_LANG else lang
+    if value is None:
+        st.query_params.pop("lang", None)
+    else:  # also when it seems there: a switch to the default page ("/") empties the address bar's query
+        st.query_params["lang"] = value
+    st.session_state[LANG_URL_STATE] = value
 
 
 def _keep_across_pages(key: str, options) -> None:
@@ -137,7 +154,7 @@ def _validate_query_param(key: str, allowed: list[str], notice_key: str, lang: s
     value = st.query_params.get(key)
     if value is not None and value not in allowed:
         notice = plain_markdown(t(notice_key, lang, value=value))  # the value is whatever the link says
-        st.toast(notice, icon="⚠️")
+        st.toast(notice, icon=WARNING_ICON)
         st.session_state.setdefault("_lawstats_notices", []).append(notice)
 
 
@@ -179,13 +196,23 @@ def region_years(version: int, region_id: int) -> list[int]:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def find_region(version: int, text: str) -> int | None:
-    return storage.find_region_id(get_store(), text)
+def find_region(version: int, text: str) -> region_lookup.Lookup:
+    return region_lookup.lookup_region(get_store(), text, link=True)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
 def search_regions(version: int, text: str) -> pd.DataFrame:
-    return storage.search_regions(get_store(), text)
+    """Regions whose name contains ``text`` or whose code starts with it; else the region a qualified name
+    (腾冲市新华乡, 云南省/保山市/腾冲市/新华乡) names, or the regions it may mean: region_id, name, parent_name, code."""
+    found = storage.search_regions(get_store(), text)
+    if not found.empty:
+        return found
+    named = region_lookup.lookup_region(get_store(), text)
+    ids = [named.region_id] if named.region_id is not None else [c.region_id for c in named.candidates
+                                                                   if named.ambiguous]
+    paths = storage.region_paths(get_store(), ids)
+    paths["parent_name"] = paths["path"].map(lambda path: path[-2] if len(path) > 1 else None)
+    return paths[["region_id", "name", "parent_name", "code"]]
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -219,7 +246,7 @@ def choose_region_and_year(lang: str) -> Context:
     _region_picker(version, region_id, lang)
     years = region_years(version, region_id)
     if not years:  # a region whose own and children's figures are all missing
-        _notice(t("app.region_no_figures", lang, name=region_label(region_info(version, region_id), lang)))
+        _notice(message("app.region_no_figures", lang, name=region_label(region_info(version, region_id), lang)))
         region_id = default
         years = region_years(version, region_id)
     _write_region_to_link(region_id, default)
@@ -234,20 +261,21 @@ def choose_region_and_year(lang: str) -> Context:
 
 
 def _notice(text: str) -> None:
-    st.toast(text, icon="⚠️")
+    st.toast(text, icon=WARNING_ICON)
     st.session_state.setdefault("_lawstats_notices", []).append(text)
 
 
 def _region_from_state_or_link(version: int, default: int, lang: str) -> int:
-    """The session's region; a link's ?region= (id, code or unique name) when it names another one."""
+    """The session's region; a link's ?region= (id, code, unique or qualified name) when it names another one.
+    A name several regions share is not guessed: the notice lists them with their paths."""
     chosen = st.session_state.get(REGION_STATE)
     value = st.query_params.get("region")
     if value is not None and value != st.session_state.get(REGION_URL_STATE):
         found = find_region(version, value)
-        if found is None:
-            _notice(plain_markdown(t("app.unknown_region", lang, value=value)))
+        if found.region_id is None:
+            _notice(plain_markdown(region_lookup.problem_message(found, lang, prefix="app")))
         else:
-            chosen = found
+            chosen = found.region_id
     if chosen is None or region_info(version, chosen) is None:  # none yet, or undone since
         chosen = default
     st.session_state[REGION_STATE] = chosen
@@ -281,7 +309,7 @@ def _region_picker(version: int, region_id: int, lang: str) -> None:
         children = region_children(version, parent)
         if children.empty:
             break
-        names = dict(zip(children["region_id"].astype(int), children["name"]))
+        names = dict(zip(children["region_id"].astype(int), children["name"].map(plaintext.visible)))
         chosen = path[depth + 1] if depth + 1 < len(path) else WHOLE
         if parent == storage.ROOT_ID:
             whole = storage.ROOT_ID  # "all regions" is a region of its own (the root of the tree)
@@ -290,7 +318,7 @@ def _region_picker(version: int, region_id: int, lang: str) -> None:
         else:
             whole = WHOLE
             options = [whole] + list(names)
-            label_of_whole = t("app.region_whole", lang, name=names_of_path(version, parent, lang))
+            label_of_whole = t("app.region_whole", lang, name=plaintext.visible(names_of_path(version, parent, lang)))
         chosen = whole if chosen == WHOLE else chosen
         key = PICK_KEY.format(depth=depth)
         st.session_state[key] = chosen if chosen in options else options[0]
@@ -323,7 +351,8 @@ def _region_search(version: int, lang: str) -> None:
     if found.empty:
         st.sidebar.caption(plain_markdown(t("app.region_search_none", lang, text=text.strip())))
         return
-    labels = {int(r.region_id): " · ".join(str(v) for v in (r.name, r.parent_name, r.code) if v is not None and v == v)
+    labels = {int(r.region_id): plaintext.visible(" · ".join(str(v) for v in (r.name, r.parent_name, r.code)
+                                                          if v is not None and v == v))
               for r in found.itertuples(index=False)}
     st.sidebar.selectbox(t("app.region_search_results", lang, count=len(labels)), list(labels), index=None,
                          key=FOUND_KEY, format_func=labels.get, on_change=_found, args=(SEARCH_KEY,),
@@ -337,7 +366,7 @@ def _rollup_notice(version: int, region_id: int, year: int, info: dict, lang: st
     status = rollup_status(version, region_id, year)
     disagree = status[status["status"] == "disagree"]
     if len(disagree):
-        st.sidebar.warning(t("rollup.disagree_notice", lang, count=len(disagree), year=year), icon="⚠️")
+        st.sidebar.warning(t("rollup.disagree_notice", lang, count=len(disagree), year=year), icon=WARNING_ICON)
 
 
 def show_notices() -> None:
@@ -366,6 +395,8 @@ def _kpi_card(row, lang: str) -> None:
     delta = None
     if row.yoy is not None and not pd.isna(row.yoy):  # the change in the indicator's own decimals (counts: none)
         delta = summary.format_number(row.yoy, INDICATORS_BY_ID[row.id].decimals, lang)
+        if INDICATORS_BY_ID[row.id].unit(lang) == "%":  # a rate's change is in percentage points, as in the deck
+            delta = f"{delta} {t('present.points', lang)}"
     help_text = f"{row.definition}\n\n{t('common.indicator', lang)}: {row.formula}"
     label = row.label
     if row.check_status == "fail":
@@ -381,10 +412,15 @@ def _kpi_card(row, lang: str) -> None:
 
 # Long labels and units (English ones especially) wrap onto a second line instead of ending in “…”.
 _KPI_WRAP_STYLE = """<style>
-[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] * {
+[data-testid="stMetricLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
-[data-testid="stMetricValue"] p { line-height: 1.15; }
-[data-testid="stMetricValue"] span { display: inline-block; line-height: 1.3; }
+/* The value stays on one line with its unit (issue 9, item 20): the type follows the card's width instead. */
+[data-testid="stMetric"] { container-type: inline-size; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: nowrap !important;
+  overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMetricValue"] { font-size: clamp(1.1rem, 13cqi, 2.25rem) !important; }
+[data-testid="stMetricValue"] p { line-height: 1.15; font-size: inherit !important; }
+[data-testid="stMetricValue"] span { line-height: 1.3; font-size: 0.42em !important; }
 </style>"""
 
 
@@ -403,7 +439,8 @@ def data_footer(ctx: Context) -> None:
     when_text = when.strftime("%Y-%m-%d %H:%M") if when is not None else "—"
     lines = [t("common.data_as_of", ctx.lang, version=version, when=when_text)]
     if ctx.region_id is not None and ctx.year is not None:
-        lines.append(t("common.source", ctx.lang, source="；".join(sources(ctx.version, ctx.region_id, ctx.year))))
+        documents = "；".join(sources(ctx.version, ctx.region_id, ctx.year))
+        lines.append(message("common.source", ctx.lang, source=documents))
     st.caption("  \n".join(lines))
 
 
@@ -445,7 +482,7 @@ def domain_kpis(ctx: Context, domain: str, columns: int = 4) -> None:
 
 def data_table(frame: pd.DataFrame, lang: str) -> None:
     """A chart's numbers as a table: headers in the reader's language, numbers with thousands separators."""
-    shown = summary.for_display(frame, lang)
+    shown = plaintext.frame(summary.for_display(frame, lang))
     numeric = {c: st.column_config.NumberColumn(format="localized") for c in shown.columns
                if pd.api.types.is_numeric_dtype(shown[c]) and c != t("common.year", lang)}
     st.dataframe(shown, hide_index=True, column_config=numeric, width="stretch")
@@ -456,7 +493,7 @@ def chart(fig, data: pd.DataFrame, file_name: str, ctx: Context, source: str, no
     on the server only when asked for, the table of its numbers one click away, and where they come from."""
     title = fig.layout.title.text or file_name
     st.plotly_chart(fig, theme=None, config=charts.image_config(file_name), key=f"chart_{file_name}",
-                    alt=summary.alt_text(title, data, ctx.lang))
+                    alt=plaintext.visible(summary.alt_text(title, data, ctx.lang)))
     table_column, svg_column = st.columns([4, 1], vertical_alignment="top")
     with table_column.expander(t("common.show_table", ctx.lang), icon=":material/table:"):
         data_table(data, ctx.lang)
@@ -465,7 +502,8 @@ def chart(fig, data: pd.DataFrame, file_name: str, ctx: Context, source: str, no
                                    mime="image/svg+xml", on_click="ignore", key=f"svg_{file_name}",
                                    icon=":material/download:", help=t("pages.svg_help", ctx.lang),
                                    type="tertiary")
-    st.caption("  \n".join([source, *[n for n in notes if n]]))
+    # the source names documents from the data: plain text; notes are the page's own markdown (plain_notes)
+    st.caption("  \n".join([plain_markdown(source), *[n for n in notes if n]]))
 
 
 def chart_file_name(ctx: Context, fig) -> str:
@@ -500,7 +538,7 @@ def villages_section(ctx: Context) -> None:
     st.subheader(t("pages.section.villages", ctx.lang))
     frame = children_figures(ctx.version, ctx.region_id, ctx.year, ctx.lang)
     if frame.empty:
-        st.info(t("common.no_children", ctx.lang, region=ctx.region_name), icon=":material/info:")
+        st.info(message("common.no_children", ctx.lang, region=ctx.region_name), icon=":material/info:")
         return
     fig = charts.children_bars(frame, ctx.lang)
     chart(fig, frame, chart_file_name(ctx, fig), ctx,
@@ -509,12 +547,7 @@ def villages_section(ctx: Context) -> None:
 
 def text_table(frame: pd.DataFrame) -> None:
     """A table of words (the glossary's), as wide as the page."""
-    st.dataframe(frame, hide_index=True, width="stretch", height="content")
-
-
-def _markdown_text(text) -> str:
-    """Text from the data shown in markdown as it is written (no emphasis, links or HTML from it)."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|~$" else ch for ch in str(text))
+    st.dataframe(plaintext.frame(frame), hide_index=True, width="stretch", height="content")
 
 
 def source_panel(indicators: pd.DataFrame, ctx: Context) -> None:
@@ -524,28 +557,38 @@ def source_panel(indicators: pd.DataFrame, ctx: Context) -> None:
     chosen = st.selectbox(t("pages.pick_indicator", ctx.lang), list(indicators[name_column]), key="glossary_pick")
     record = indicators[indicators[name_column] == chosen].iloc[0]
     separator = "：" if ctx.lang == "zh" else ": "
-    lines = [f"**{_markdown_text(column)}**{separator}{_markdown_text(text)}" for column, text in record.items()
+    lines = [f"**{plain_markdown(column)}**{separator}{plain_markdown(text)}" for column, text in record.items()
              if column != name_column and isinstance(text, str) and text]
     with st.container(border=True):
-        st.markdown(f"#### {_markdown_text(chosen)}")
+        st.markdown(f"#### {plain_markdown(chosen)}")
         st.markdown("  \n".join(lines))
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Plain text and analysts' logins (the rules live in lawstats.auth; this is only their widgets)
 
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|<>:/$~=&\"'^")
-_WORD_JOINER = "\u2060"  # invisible; the one way found to keep Streamlit from drawing :streamlit: as its logo
-
-
 def plain_markdown(text) -> str:
-    """Text from users or files placed in a markdown element (st.error, st.warning, st.caption...): every
-    markdown, HTML and Streamlit-directive character is backslash-escaped, and line breaks kept, so that
-    ``<script>``, ``**x**``, ``![](url)``, ``:red[x]``, ``:material/home:`` and ``$x$`` show exactly as typed
-    (checked in Chromium by tests/test_escaping.py)."""
-    text = str(text).replace(":streamlit:", ":" + _WORD_JOINER + "streamlit:")
-    escaped = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
-    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+    """Text from users, files or the URL placed in a markdown element (titles, st.error, st.caption, toasts,
+    labels): shown exactly as typed (``lawstats.plaintext.markdown``; checked in Chromium by
+    tests/test_escaping.py)."""
+    return plaintext.markdown(text)
+
+
+def message(key: str, lang: str, **values) -> str:
+    """``t(key, lang, **values)`` for a markdown element, the values (region names, sources, link values)
+    as plain text and the message's own words as written."""
+    return t(key, lang, **{name: plain_markdown(value) if isinstance(value, str) else value
+                           for name, value in values.items()})
+
+
+def plain_notes(notes) -> list[str]:
+    """Chart notes that quote the data (a report's wording, its list of ethnic groups) as plain text."""
+    return [plain_markdown(note) for note in notes]
+
+
+def page_title(*parts) -> None:
+    """A page's heading from its parts (page name, region, year), the region's name as plain text."""
+    st.title(" · ".join(plain_markdown(part) for part in parts if part not in (None, "")))
 
 
 SESSION_KEY = "_lawstats_analyst"
@@ -599,9 +642,8 @@ def login_form(lang: str) -> None:
 
 def analyst_panel(lang: str):
     """Who is here: the logged-in analyst (with a log-out button), else the login form, else (a fresh
-    install, no account yet) the exact command that creates the first analyst. Returns the session or None."""
-    import shlex
-
+    install, no account yet) where the administrator finds how to create the first analyst. Returns the session
+    or None."""
     try:
         users = user_store()
         session = current_analyst(lang)
@@ -616,11 +658,8 @@ def analyst_panel(lang: str):
             log_out()
             st.rerun()
         return session
-    if not has_users:
+    if not has_users:  # the command and the users file's path are for the server's administrator: in docs/
         st.info(t("data.no_analysts", lang))
-        st.code(f"python -m lawstats adduser {t('data.user_name', lang) if lang == 'zh' else 'NAME'} "
-                f"--users {shlex.quote(str(users.path))}", language="bash")
-        st.caption(plain_markdown(t("data.users_file", lang, path=users.path)))
         return None
     st.caption(t("data.login_needed", lang) + " " + t("data.login_rules", lang))
     login_form(lang)
@@ -665,6 +704,52 @@ def start_presenting() -> None:
 
 def stop_presenting() -> None:
     st.query_params.pop(PRESENT_PARAM, None)
+
+
+# A presented slide is laid out on a 1280×720 stage that is scaled to the screen, as slide software does: the
+# same slide fits a 1280×720 projector, a 1366×768 laptop and a 1920×1080 screen. The scale is chosen by media
+# queries (the largest step at which the stage fits both ways), so no script measures the window. A transform,
+# not ``zoom``: plotly and Streamlit measure their containers, and under ``zoom`` they get the zoomed size.
+STAGE_WIDTH, STAGE_HEIGHT = 1280, 720
+_STAGE_SCALES = (0.5, 0.625, 0.75, 0.8, 0.9, 1, 1.0666, 1.125, 1.25, 1.3333, 1.5, 1.6666, 1.75, 2, 2.5, 3)
+# Only the slide shows: the app's own bars are gone, the presenter's controls (exit, settings, download; the
+# previous/next bar) appear where the pointer or the keyboard focus is, and the keys work while they are hidden.
+_PRESENT_STYLE = """<style>
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stSidebar"],
+[data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stStatusWidget"], [data-testid="stElementToolbar"], [data-testid="stMain"] .modebar-container
+{ display: none !important; }
+[data-testid="stMain"] { overflow: hidden !important; align-items: flex-start !important; }
+[data-testid="stMainBlockContainer"] { padding: 12px 32px 0 32px !important; margin: 0 !important;
+  width: 1280px !important; max-width: none !important; min-width: 0 !important; height: 720px !important;
+  transform-origin: top left; transform: scale(var(--stage-scale)); }
+[data-testid="stMain"] h1 { font-size: 40px !important; line-height: 52px !important; padding: 0 !important;
+  margin: 0 !important; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.st-key-present_controls, .st-key-present_nav { position: fixed; z-index: 999990; opacity: 0;
+  transition: opacity .2s; background: rgba(255, 255, 255, .96); padding: 6px 12px; border-radius: 8px;
+  width: auto !important; }
+.st-key-present_controls { top: 6px; right: 12px; }
+.st-key-present_nav { bottom: 6px; left: 50%; transform: translateX(-50%); }
+.st-key-present_controls:hover, .st-key-present_controls:focus-within,
+.st-key-present_nav:hover, .st-key-present_nav:focus-within { opacity: 1; }
+/* Streamlit sizes a plotly figure from its wrapper's on-screen width and its own on-screen height, which the
+   scale multiplies: both are divided by the scale (the chart drawn inside at full size), so the figure keeps
+   its size on the stage. */
+[data-testid="stMainBlockContainer"] div:has(> .stPlotlyChart) { width: calc(100% / var(--stage-scale)) !important;
+  overflow: visible !important; }
+[data-testid="stMainBlockContainer"] .stPlotlyChart { width: calc(100% * var(--stage-scale)) !important;
+  max-width: none !important; height: calc(100% / var(--stage-scale)) !important; overflow: visible !important; }
+.st-key-present_footer p { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; margin: 0; }
+/* scales */
+</style>"""
+
+
+def present_style() -> str:
+    """The CSS of presentation mode (``pages/present.py`` puts it on the page while presenting)."""
+    scales = [f":root {{ --stage-scale: {_STAGE_SCALES[0]}; }}"]
+    scales += [f"@media (min-width: {STAGE_WIDTH * z:.0f}px) and (min-height: {STAGE_HEIGHT * z:.0f}px) "
+               f"{{ :root {{ --stage-scale: {z}; }} }}" for z in _STAGE_SCALES[1:]]
+    return _PRESENT_STYLE.replace("/* scales */", "\n".join(scales))
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -714,7 +799,7 @@ def rollup_section(ctx: Context) -> None:
     st.caption(t("rollup.rule", ctx.lang))
     status = rollup_status(ctx.version, ctx.region_id, ctx.year)
     if not info or not info["n_children"] or status.empty:
-        st.info(t("rollup.none", ctx.lang, region=ctx.region_name, year=ctx.year), icon=":material/info:")
+        st.info(message("rollup.none", ctx.lang, region=ctx.region_name, year=ctx.year), icon=":material/info:")
         return
     table = summary_rollup_table(status, ctx.lang)
     widths = dict(zip(table.columns, ("small", "medium", "small", "small", "small", "medium")))

@@ -28,7 +28,8 @@ from lawstats import importer, registry, storage
 from lawstats.errors import InvalidFile, LawstatsError, ValidationFailed
 from lawstats.i18n import t
 from lawstats.importer import ImportOptions, PreparedImport
-from lawstats.reader import ENCODINGS, MAX_FILE_BYTES, RawTable, _mb, iter_csv_chunks, read_file
+from lawstats.reader import (ENCODINGS, MAX_FILE_BYTES, RawTable, _mb, check_line_lengths, iter_csv_chunks,
+                             list_sheets, read_file)
 from lawstats.registry import TABLES_BY_ID
 
 ENCODING_CHOICES = ENCODINGS  # what the page offers when the user overrides the detected encoding
@@ -38,6 +39,8 @@ PREVIEW_LIMIT = 2_000  # rows shown per preview table; the counts are always com
 HEAD_BYTES = 2**20  # the first rows of a large CSV, read to recognise its table before its turn
 KEEP_TEXTS_BYTES = 256 * 2**20  # larger uploads drop each file's texts once parsed (a commit after the store
 # changed then asks to inspect again instead of validating the kept texts again)
+COLUMNS_SHOWN = 20  # unknown columns named in a message; the rest are counted (a file may have 100,000)
+COLUMN_NAME_SHOWN = 40  # characters of one column name in a message
 
 
 @dataclass
@@ -82,6 +85,10 @@ class Upload:
     lang: str = "zh"
     problems: pd.DataFrame | None = None  # unknown_region problems while not ready (row, column, value, kind)
     new_regions: list[str] = field(default_factory=list)  # regions the commit will create
+    unknown_by_file: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # file -> (table, columns)
+    skipped_by_file: dict[str, list[str]] = field(default_factory=dict)  # file -> columns left out as asked
+    parts: list[tuple[str, str, int]] = field(default_factory=list)  # (file or sheet, table id, rows) per part
+    unmatched_sheets: list[str] = field(default_factory=list)  # workbook sheets that match no table
     files: list[tuple[str, RawTable]] = field(default_factory=list, repr=False)
     options: ImportOptions | None = field(default=None, repr=False)
 
@@ -96,38 +103,53 @@ class Upload:
 
 def inspect_file(store: storage.Store, file_name: str, data: bytes, *, encoding: str | None = None,
                  sheet: str | None = None, table: str | None = None, new_region_parent: int | None = None,
-                 lang: str = "zh", with_preview: bool = True, max_bytes: int = MAX_UPLOAD_BYTES) -> Upload:
+                 lang: str = "zh", with_preview: bool = True, max_bytes: int = MAX_UPLOAD_BYTES,
+                 skip_columns: tuple[str, ...] = ()) -> Upload:
     """Read, validate and preview one uploaded file. Writes nothing.
 
-    ``encoding`` overrides the detected one (CSV); ``sheet`` picks the XLSX sheet; ``table`` forces the table
-    instead of recognising it from the headers; ``new_region_parent`` (a region id) confirms that regions the
-    store does not know are created under that region. Raises ``InvalidFile`` or ``ValidationFailed``.
+    ``encoding`` overrides the detected one (CSV); ``sheet`` picks the XLSX sheet (default: every sheet that
+    holds a table, each matched to its table); ``table`` forces the table instead of recognising it from the
+    headers; ``new_region_parent`` (a region id) confirms that regions the store does not know are created
+    under that region; ``skip_columns`` are headers to leave out. Raises ``InvalidFile`` or ``ValidationFailed``.
     """
     return inspect_files(store, [(file_name, data)], encoding=encoding, sheet=sheet, table=table,
                          new_region_parent=new_region_parent, lang=lang, with_preview=with_preview,
-                         max_bytes=max_bytes)
+                         max_bytes=max_bytes, skip_columns=skip_columns)
 
 
 def inspect_files(store: storage.Store, files: list[tuple[str, bytes | Path]], *, encoding: str | None = None,
                   sheet: str | None = None, table: str | None = None, new_region_parent: int | None = None,
                   lang: str = "zh", with_preview: bool = True, max_bytes: int = MAX_UPLOAD_BYTES,
-                  source: str | None = None) -> Upload:
+                  source: str | None = None, skip_columns: tuple[str, ...] = ()) -> Upload:
     """Several files as ONE batch (a folder on the command line): a regions file is applied first.
 
     A file is given as its bytes (an upload) or as its path (the command line): a large CSV on disk is then
-    read a chunk at a time as it is validated, never held whole. ``source`` is recorded with the batch
-    (default: the file names); one that says 合成数据 or synthetic marks the batch synthetic."""
+    read a chunk at a time as it is validated, never held whole. A workbook is read sheet by sheet (unless
+    ``sheet`` or ``table`` is given): every sheet that holds a table is a part of the batch, the others are
+    listed in ``unmatched_sheets``. ``source`` is recorded with the batch (default: the file names); one that
+    says 合成数据 or synthetic marks the batch synthetic. Rules between columns are checked against the data
+    as the commit will leave it (stored values merged with the file's)."""
     large = sum(_size(data) for _, data in files) > KEEP_TEXTS_BYTES
-    raws = [(name, (_deferred if large else _read)(name, data, encoding, sheet, max_bytes)) for name, data in files]
+    raws, unmatched = [], []
+    for name, data in files:
+        parts, left_out = _tables_of_file(name, data, encoding, sheet, table, max_bytes, large)
+        raws.extend(parts)
+        unmatched.extend(left_out)
+    skip_columns = tuple(c for c in skip_columns if c and c.strip())
+    _check_skip_columns(raws, skip_columns, lang)
     sha256 = _sha256_of_all(files)
-    options = ImportOptions(table=table, new_region_parent=new_region_parent, source=source)
+    options = ImportOptions(table=table, new_region_parent=new_region_parent, source=source,
+                            skip_columns=skip_columns)
+    read_one_sheet = len(raws) == 1 or len({raw.sheet for _, raw in raws}) == 1
     upload = Upload(
         file_name=", ".join(name for name, _ in files), sha256=sha256, size=sum(_size(d) for _, d in files),
-        encoding=raws[0][1].encoding, sheets=list(raws[0][1].sheets), sheet=raws[0][1].sheet,
+        encoding=raws[0][1].encoding, sheets=list(raws[0][1].sheets),
+        sheet=raws[0][1].sheet if read_one_sheet else None,
         table_id=None, tables=[], unknown_columns=[], unknown_regions=[], notices=[],
         duplicate_of=storage.batch_with_sha256(store, sha256), preview={},
         indicator_changes=_empty_indicator_changes(lang), prepared=None, row_count=0,
-        data_version=storage.data_version(store), lang=lang, files=raws, options=options)
+        data_version=storage.data_version(store), lang=lang, files=raws, options=options,
+        unmatched_sheets=unmatched)
     _validate(store, upload, release_texts=large)
     if large:
         upload.files = []  # their texts are gone: only a fresh inspection may validate again
@@ -168,10 +190,79 @@ def _check_size(data: bytes | Path, max_bytes: int) -> None:
 
 def _read(name: str, data: bytes | Path, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
     _check_size(data, max_bytes)
+    if isinstance(data, Path):
+        check_line_lengths(data)  # a one-line file is refused before its bytes are read
     data = data.read_bytes() if isinstance(data, Path) else data
     raw = read_file(name, data, encoding=encoding, sheet=sheet, is_header=importer.header_key, max_bytes=max_bytes)
     pa.default_memory_pool().release_unused()  # the Arrow table the texts came from is garbage now
     return raw
+
+
+def _tables_of_file(name: str, data: bytes | Path, encoding: str | None, sheet: str | None, table: str | None,
+                    max_bytes: int, large: bool) -> tuple[list[tuple[str, RawTable]], list[str]]:
+    """A file's tables as (name, texts): one for a CSV or a chosen sheet, one per sheet that holds a table for
+    a workbook; and the workbook's sheets that hold none (listed to the user, never dropped unseen)."""
+    if sheet is None and table is None and _is_workbook(name, data):
+        found, unmatched = _workbook_tables(name, data, max_bytes)
+        if found:
+            return found, unmatched
+    return [(name, (_deferred if large else _read)(name, data, encoding, sheet, max_bytes))], []
+
+
+def _is_workbook(name: str, data: bytes | Path) -> bool:
+    return Path(name).suffix.lower() in (".xlsx",) or _head(data, 4) == b"PK\x03\x04"
+
+
+def _workbook_tables(name: str, data: bytes | Path, max_bytes: int) -> tuple[list[tuple[str, RawTable]], list[str]]:
+    """Every sheet of a workbook that holds a table (the header names a table with its region and year
+    columns), and the names of the other sheets. Nothing found: ([], []), and the file is read as one sheet,
+    which says what is wrong with it."""
+    _check_size(data, max_bytes)
+    data = data.read_bytes() if isinstance(data, Path) else data
+    try:
+        names = list_sheets(data)
+    except InvalidFile:
+        return [], []
+    if len(names) < 2:
+        return [], []
+    found, unmatched = [], []
+    for sheet in names:
+        try:
+            raw = read_file(name, data, sheet=sheet, is_header=importer.header_key, max_bytes=max_bytes)
+        except InvalidFile as error:
+            if error.key == "error.formula_without_value":
+                raise  # its figures are not in the file: never listed as a sheet without a table
+            unmatched.append(sheet)
+            continue
+        if importer.sheet_table(list(raw.frame.columns)) is None:
+            unmatched.append(sheet)
+            continue
+        raw.notices = [n for n in raw.notices if n[0] != "notice.sheet_used"]  # every sheet is read
+        found.append((name, raw))
+    if found and unmatched:
+        found[0][1].notices.insert(0, ("notice.sheets_unmatched", {"sheets": "、".join(unmatched)}))
+    return found, (unmatched if found else [])
+
+
+def _check_skip_columns(raws: list[tuple[str, RawTable]], skip: tuple[str, ...], lang: str) -> None:
+    """Every column the user asked to skip must be in some file: a typo would skip nothing unseen."""
+    if not skip:
+        return
+    headers = list(dict.fromkeys(h for _, raw in raws for h in raw.frame.columns))
+    found = set(importer.skipped_headers(headers, skip))
+    missing = [name for name in skip if not importer.skipped_headers(list(found), (name,))]
+    if missing:
+        raise InvalidFile("error.skip_column_not_found", columns="、".join(missing),
+                          headers=columns_text(headers, lang))
+
+
+def columns_text(columns: list[str], lang: str, limit: int = COLUMNS_SHOWN) -> str:
+    """Column names for a message: all of a few, the first ``limit`` and the count of many (each name cut
+    to ``COLUMN_NAME_SHOWN`` characters), so that 100,000 unknown columns make one short line."""
+    names = [c if len(c) <= COLUMN_NAME_SHOWN else c[:COLUMN_NAME_SHOWN] + "…" for c in columns[:limit]]
+    if len(columns) <= limit:
+        return "、".join(names)
+    return t("upload.columns_summary", lang, names="、".join(names), count=f"{len(columns):,}")
 
 
 def _deferred(name: str, data: bytes | Path, encoding: str | None, sheet: str | None, max_bytes: int) -> RawTable:
@@ -208,10 +299,14 @@ def _validate(store: storage.Store, upload: Upload, *, release_texts: bool = Fal
         upload.table_id, upload.tables = _tables_of(upload.files, upload.options)
         upload.notices = [n for _, raw in upload.files for n in raw.notices]
         return
+    importer.check_against_stored(prepared, lambda table, keys: storage._rows_for_keys(store, table, keys))
     upload.prepared = prepared
     upload.tables = [f.table_id for f in prepared.files]
     upload.table_id = upload.tables[0] if upload.tables else None
     upload.unknown_columns = [c for f in prepared.files for c in f.unknown_columns]
+    upload.unknown_by_file = {f.label: (f.table_id, f.unknown_columns) for f in prepared.files if f.unknown_columns}
+    upload.skipped_by_file = {f.label: f.skipped_columns for f in prepared.files if f.skipped_columns}
+    upload.parts = [(f.sheet or f.name, f.table_id, len(f.rows)) for f in prepared.files]
     upload.notices = [n for f in prepared.files for n in f.notices]
     upload.new_regions = prepared.unknown_regions
     upload.row_count = sum(len(f.rows) for f in prepared.files)
@@ -453,11 +548,31 @@ def indicator_changes_table(upload: Upload, lang: str | None = None) -> pd.DataF
     """``indicator_changes`` with labelled headers, ready to show: 指标, 地区, 年份, 原值, 新值, 变化, 单位."""
     lang = lang or upload.lang
     frame = upload.indicator_changes
+    indicators = [registry.INDICATORS_BY_ID[i] for i in frame["indicator"]]
     return pd.DataFrame({
         t("common.indicator", lang): frame["label"], t("common.region", lang): frame["region"],
-        t("common.year", lang): frame["year"], t("upload.col_old", lang): frame["old"],
-        t("upload.col_new", lang): frame["new"], t("upload.col_change", lang): frame["change"],
+        t("common.year", lang): frame["year"],
+        t("upload.col_old", lang): [_indicator_text(v, i, lang) for v, i in zip(frame["old"], indicators)],
+        t("upload.col_new", lang): [_indicator_text(v, i, lang) for v, i in zip(frame["new"], indicators)],
+        t("upload.col_change", lang): [_change_text(v, i, lang) for v, i in zip(frame["change"], indicators)],
         t("common.unit", lang): frame["unit"]})
+
+
+def _indicator_text(value, indicator: registry.Indicator, lang: str) -> str:
+    """An indicator's value in its own decimals with thousands separators; missing is a dash, never None."""
+    if _missing(value):
+        return t("common.missing", lang)
+    return f"{float(value):,.{indicator.decimals}f}"
+
+
+def _change_text(value, indicator: registry.Indicator, lang: str) -> str:
+    """+1,234 / −0.16 个百分点: a change in the indicator's decimals; a rate's change is in percentage points.
+    No change can be computed where the value is new or gone: a dash."""
+    if _missing(value):
+        return t("common.missing", lang)
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    points = f" {t('present.points', lang)}" if indicator.unit(lang) == "%" else ""
+    return f"{sign}{abs(float(value)):,.{indicator.decimals}f}{points}"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -518,9 +633,19 @@ def row_counts_text(counts: dict, lang: str) -> str:
     return t("upload.list_sep", lang).join(parts)
 
 
-def undo(store: storage.Store, batch_id: int, *, user_name: str, note: str | None = None) -> int:
-    """Cancel an import batch: recorded as a new undo event (nothing is deleted). Returns the event's id."""
-    return storage.undo_batch(store, int(batch_id), user_name=user_name, note=note)
+def undo(store: storage.Store, batch_id: int, *, user_name: str, note: str | None = None,
+         confirmed_dependents: list[int] | None = None) -> int:
+    """Cancel an import batch: recorded as a new undo event (nothing is deleted). Returns the event's id.
+
+    A batch whose regions later batches still use is refused (UndoRefused) unless ``confirmed_dependents``
+    names exactly those batches (``undo_dependents``): then they are undone with it."""
+    return storage.undo_batch(store, int(batch_id), user_name=user_name, note=note,
+                              confirmed_dependents=confirmed_dependents)
+
+
+def undo_dependents(store: storage.Store, batch_id: int) -> pd.DataFrame:
+    """The batches that must be undone with ``batch_id`` (batch_id, file_name, user_name, created_at)."""
+    return storage.dependent_batches(store, int(batch_id))
 
 
 def data_as_of(store: storage.Store, batch_id: int, table_id: str, lang: str = "zh") -> pd.DataFrame:

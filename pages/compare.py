@@ -4,20 +4,20 @@ each other, the numbers (downloadable), and the check of its reported figures ag
 
 import streamlit as st
 
-from lawstats import charts, compare, exchange, storage, ui
+from lawstats import charts, compare, exchange, plaintext, storage, ui
 from lawstats.i18n import t
 from lawstats.registry import INDICATORS, INDICATORS_BY_ID
 
 ctx = ui.context()
 lang = ctx.lang
-st.title(f"{t('page.compare', lang)} · {ctx.region_name} · {ctx.year}")
+ui.page_title(t('page.compare', lang), ctx.region_name, ctx.year)
 
 # 1. What to compare: a scope on the chosen region's path, a level under it, the indicators
 path = ui.region_path(ctx.version, ctx.region_id)
 info = ui.region_info(ctx.version, ctx.region_id)
 default_scope, default_level = compare.default_scope(path, info["level"])
 scopes = [storage.ROOT_ID] + path
-names = {r: ui.names_of_path(ctx.version, r, lang) for r in scopes}
+names = {r: plaintext.visible(ui.names_of_path(ctx.version, r, lang)) for r in scopes}
 left, middle, right, last = st.columns([3, 2, 3, 2])
 scope = left.selectbox(t("compare.scope", lang), scopes, index=scopes.index(default_scope), key="cmp_scope",
                        format_func=names.get)
@@ -25,7 +25,7 @@ counts = ui.descendant_counts(ctx.version, scope)
 levels = compare.comparable_levels(counts)
 too_many = {lv: n for lv, n in counts.items() if n > compare.MAX_REGIONS}
 if not levels:
-    st.info(t("compare.nothing", lang, scope=names[scope]), icon=":material/info:")
+    st.info(ui.message("compare.nothing", lang, scope=names[scope]), icon=":material/info:")
     ui.rollup_section(ctx)
     st.stop()
 # One level list per scope (its labels carry the counts), starting from the level chosen last if it is there
@@ -64,9 +64,9 @@ if where is not None:
     c.metric(charts.unit_title(t("compare.value_of", lang), indicator.unit(lang), lang),
              charts.number_text(round(where["value"], indicator.decimals)), border=True)
 elif highlight is not None:
-    st.caption(t("compare.no_value_selected", lang, region=ctx.region_name, year=ctx.year))
+    st.caption(ui.message("compare.no_value_selected", lang, region=ctx.region_name, year=ctx.year))
 elif ctx.region_id != storage.ROOT_ID:
-    st.caption(t("compare.not_in_set", lang, region=ctx.region_name))
+    st.caption(ui.message("compare.not_in_set", lang, region=ctx.region_name))
 d.metric(charts.unit_title(t("compare.median", lang), indicator.unit(lang), lang),
          charts.number_text(round(float(ranking["value"].median()), indicator.decimals)), border=True)
 
@@ -128,7 +128,7 @@ st.subheader(t("compare.section.table", lang))
 st.download_button(t("compare.download", lang), data=lambda: exchange.to_csv_bytes(table.rename(columns=headers)),
                    file_name=f"{charts.safe_file_name(names[scope], indicator.label(lang), ctx.year)}.csv",
                    mime="text/csv", on_click="ignore", icon=":material/download:", key="cmp_download")
-st.dataframe(table.head(compare.MAX_MARKS).rename(columns=headers), hide_index=True, width="stretch",
+st.dataframe(plaintext.frame(table.head(compare.MAX_MARKS).rename(columns=headers)), hide_index=True, width="stretch",
              column_config={headers["value"]: st.column_config.NumberColumn(format="localized")})
 
 # 9. The chosen region's reported figures against its subdivisions' sums

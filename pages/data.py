@@ -2,12 +2,13 @@
 as one batch and undo any batch; everyone may download blank templates and the current data.
 
 Everything a user typed or uploaded (file names, cells, region names, notes) is shown as plain text:
-tables through ``st.dataframe``, messages through ``ui.plain_markdown``.
+tables and option labels through ``lawstats.plaintext`` (no invisible or bidi characters), messages through
+``ui.plain_markdown``.
 """
 
 import streamlit as st
 
-from lawstats import exchange, ui, uploads
+from lawstats import exchange, plaintext, reader, ui, uploads
 from lawstats.errors import LawstatsError
 from lawstats.i18n import t
 
@@ -57,6 +58,16 @@ def inspect(file, choices: dict):
     return kept[1]
 
 
+def detected_encoding(file) -> str:
+    """The encoding the automatic choice reads a refused file in (from its first lines), or that none fits."""
+    head = file.getvalue()[:65536]
+    head = head[:head.rfind(b"\n") + 1] or head  # whole lines: no character cut in two
+    try:
+        return reader.decode(head)[1]
+    except LawstatsError:
+        return t("data.encoding_unrecognised", lang)
+
+
 def widget_key(name: str, file) -> str:
     """Choices belong to one file: a new file starts from automatic again."""
     return f"data_{name}_{file.file_id}"
@@ -67,16 +78,19 @@ def option_widgets(file, upload) -> None:
     inspected = upload if not isinstance(upload, LawstatsError) else None
     left, middle, right = st.columns(3)
     if not file.name.lower().endswith((".xlsx", ".xlsm", ".xls")):
-        used = inspected.encoding if inspected else "?"
+        used = inspected.encoding if inspected and inspected.encoding else detected_encoding(file)
         left.selectbox(t("data.encoding", lang), [None, *uploads.ENCODING_CHOICES], key=widget_key("encoding", file),
                        format_func=lambda e: e or t("data.encoding_auto", lang, used=used))
     sheets = (inspected.sheets if inspected else None) or st.session_state.get(widget_key("sheets", file), [])
     if sheets:
         st.session_state[widget_key("sheets", file)] = sheets  # still offered when the chosen sheet fails
-        read = inspected.sheet if inspected and inspected.sheet else sheets[0]
+        all_read = inspected is not None and inspected.sheet is None and len(sheets) > 1  # every sheet, one batch
+        read = t("data.sheet_all", lang) if all_read else (inspected.sheet if inspected and inspected.sheet
+                                                            else sheets[0])
         middle.selectbox(t("data.sheet", lang), [None, *sheets], key=widget_key("sheet", file),
-                         format_func=lambda s: s or read)
-    recognised = table_label(inspected.table_id) if inspected and inspected.table_id else None
+                         format_func=lambda s: plaintext.visible(s) if s else read)
+    recognised = "、".join(dict.fromkeys(table_label(tid) for tid in inspected.tables)) \
+        if inspected and inspected.tables else None  # a workbook's sheets: every table they hold
     automatic = t("data.table_auto", lang, table=recognised) if recognised else t("data.table_auto_none", lang)
     right.selectbox(t("data.table", lang), [None, *dict(uploads.table_choices(lang))], key=widget_key("table", file),
                     format_func=lambda tid: table_label(tid) if tid else automatic)
@@ -94,8 +108,8 @@ def chosen(file) -> dict:
 def show_problems(error: LawstatsError) -> None:
     say("error", error.key, **error.params)
     problems = uploads.problems_table(error, lang)
-    if len(problems):
-        st.dataframe(problems, hide_index=True, width="stretch")
+    if len(problems):  # the 问题 column says what is wrong; the ``kind`` code is for programs (the CSV)
+        st.dataframe(plaintext.frame(problems.drop(columns="kind")), hide_index=True, width="stretch")
         st.download_button(t("data.problems_download", lang), exchange.to_csv_bytes(problems),
                            file_name="问题清单_problems.csv", mime="text/csv", on_click="ignore",
                            icon=":material/download:")
@@ -108,8 +122,8 @@ def region_confirmation(file, upload) -> None:
     paths = dict(zip(parents["region_id"].astype(int), parents["path"]))
     default = list(paths).index(ctx.region_id) if ctx.region_id in paths else 0
     left, right = st.columns([2, 1], vertical_alignment="bottom")
-    left.selectbox(t("data.parent", lang), list(paths), index=default, format_func=paths.get,
-                   key=widget_key("parent", file))
+    left.selectbox(t("data.parent", lang), list(paths), index=default, key=widget_key("parent", file),
+                   format_func=lambda r: plaintext.visible(paths[r]))
     right.checkbox(t("data.confirm_regions", lang, count=len(upload.unknown_regions)), key=widget_key("confirm", file))
 
 
@@ -123,17 +137,17 @@ def preview(upload) -> None:
         unchanged.metric(t("data.preview_unchanged", lang), f"{table.unchanged:,}", border=True)
         if len(table.changed):
             st.caption(t("data.preview_changes_title", lang))
-            st.dataframe(table.changed, hide_index=True, width="stretch")
+            st.dataframe(plaintext.frame(table.changed), hide_index=True, width="stretch")
         if len(table.new_rows):
             st.caption(t("data.preview_new_title", lang))
-            st.dataframe(table.new_rows, hide_index=True, width="stretch")
+            st.dataframe(plaintext.frame(table.new_rows), hide_index=True, width="stretch")
         if max(table.new_count, table.changed_count) > uploads.PREVIEW_LIMIT:
             st.caption(t("data.preview_limited", lang, limit=uploads.PREVIEW_LIMIT))
     st.markdown(f"**{t('data.indicator_changes', lang)}**")
     if len(upload.indicator_changes):
-        numbers = [t(key, lang) for key in ("upload.col_old", "upload.col_new", "upload.col_change")]
-        st.dataframe(uploads.indicator_changes_table(upload, lang), hide_index=True, width="stretch",
-                     column_config={name: st.column_config.NumberColumn(format="localized") for name in numbers})
+        # already text: each indicator in its own decimals, a dash where there is no value or no change
+        st.dataframe(plaintext.frame(uploads.indicator_changes_table(upload, lang)), hide_index=True,
+                     width="stretch")
     else:
         st.caption(t("data.no_indicator_changes", lang))
 
@@ -175,9 +189,13 @@ def upload_section() -> None:
         say("caption", "data.encoding_used", encoding=upload.encoding)
     if upload.duplicate_of:
         say("warning", "data.duplicate", batch=upload.duplicate_of)
-    if upload.unknown_columns:
-        say("warning", "data.unknown_columns", table=table_label(upload.table_id),
-            columns="、".join(upload.unknown_columns))
+    if upload.sheets and upload.sheet is None and upload.parts:  # a workbook read sheet by sheet: what each held
+        say("info", "data.sheets_read", count=len(upload.parts), sheets=("；" if lang == "zh" else "; ").join(
+            t("cli.sheet_report", lang, sheet=sheet, table=table_label(table_id), rows=f"{rows:,}")
+            for sheet, table_id, rows in upload.parts))
+    for part, (table_id, columns) in upload.unknown_by_file.items():  # listed before the commit, a bounded list
+        say("warning", "data.unknown_columns", table=f"{table_label(table_id)}（{part}）" if len(upload.parts) > 1
+            else table_label(table_id), columns=uploads.columns_text(columns, lang))
     for text in upload.notice_texts(lang):
         st.info(ui.plain_markdown(text))
     if upload.unknown_regions:
@@ -207,21 +225,35 @@ def undo_widgets(imports) -> None:
     pending = st.session_state.get("_data_undo")
     if pending not in undoable:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        batch = left.selectbox(t("data.undo_choose", lang), list(undoable), format_func=undoable.get)
+        batch = left.selectbox(t("data.undo_choose", lang), list(undoable),
+                               format_func=lambda b: plaintext.visible(undoable[b]))
         if right.button(t("data.undo", lang), icon=":material/undo:"):
             st.session_state["_data_undo"] = batch
             st.rerun()
         return
     say("warning", "data.undo_confirm", batch=pending, file=undoable[pending])
+    # Later batches with rows in (or regions under) a region this batch created go with it, or would be orphaned
+    dependents = uploads.undo_dependents(store, pending)
+    named = "、".join(batch_text(row) for row in dependents.itertuples(index=False))
+    confirmed = True
+    if len(dependents):
+        say("warning", "data.undo_dependents", batch=pending, dependents=named)
+        confirmed = st.checkbox(t("data.undo_with_dependents", lang, count=len(dependents)),
+                                key=f"_data_undo_with_{pending}")
     yes, no, _ = st.columns([1, 1, 4])
-    if yes.button(t("data.undo_yes", lang), type="primary"):
+    if yes.button(t("data.undo_yes", lang), type="primary", disabled=not confirmed):
         st.session_state.pop("_data_undo")
         try:
-            event = uploads.undo(store, pending, user_name=analyst.user_name)
+            event = uploads.undo(store, pending, user_name=analyst.user_name,
+                                 confirmed_dependents=list(dependents["batch_id"]))
         except LawstatsError as error:
             ui.show_error(error, lang)
             return
-        flash("success", "data.undone", batch=pending, event=event)
+        if len(dependents):
+            flash("success", "data.undone_with_dependents", batch=pending, dependents=named,
+                  events=f"{event - len(dependents)}–{event}")
+        else:
+            flash("success", "data.undone", batch=pending, event=event)
         st.rerun()
     if no.button(t("data.cancel", lang)):
         st.session_state.pop("_data_undo")
@@ -232,16 +264,17 @@ def as_of_widgets(imports) -> None:
     st.subheader(t("data.as_of", lang))
     left, right = st.columns(2)
     batches = {row.batch_id: batch_text(row) for row in imports}
-    batch = left.selectbox(t("data.as_of_batch", lang), list(batches), format_func=batches.get, key="data_as_of")
+    batch = left.selectbox(t("data.as_of_batch", lang), list(batches), key="data_as_of",
+                           format_func=lambda b: plaintext.visible(batches[b]))
     tables = dict(uploads.table_choices(lang))
     table_id = right.selectbox(t("data.table", lang), list(tables), format_func=tables.get, key="data_as_of_table",
                                index=min(1, len(tables) - 1))
-    st.dataframe(uploads.data_as_of(store, batch, table_id, lang), hide_index=True, width="stretch")
+    st.dataframe(plaintext.frame(uploads.data_as_of(store, batch, table_id, lang)), hide_index=True, width="stretch")
 
 
 if analyst:
     st.header(t("data.section_history", lang))
-    st.dataframe(uploads.history_table(store, lang), hide_index=True, width="stretch")
+    st.dataframe(plaintext.frame(uploads.history_table(store, lang)), hide_index=True, width="stretch")
     imports = [row for row in uploads.history(store).itertuples(index=False) if row.kind == "import"]
     undo_widgets(imports)
     if imports:
@@ -271,9 +304,10 @@ xlsx, parquet, _ = st.columns([1, 1, 2])
 xlsx.download_button(t("data.export_xlsx", lang), lambda: exchange.export_xlsx(store, lang), on_click="ignore",
                      file_name=f"lawstats_{stamp}.xlsx", mime=exchange.XLSX_MIME, icon=":material/download:",
                      width="stretch")
-parquet.download_button(t("data.export_parquet", lang), lambda: ui.parquet_zip(store), on_click="ignore",
-                        file_name=f"lawstats_parquet_{stamp}.zip", mime="application/zip",
-                        icon=":material/download:", width="stretch")
+if analyst:  # a format for analysis software: analysts' business, not viewers'
+    parquet.download_button(t("data.export_parquet", lang), lambda: ui.parquet_zip(store), on_click="ignore",
+                            file_name=f"lawstats_parquet_{stamp}.zip", mime="application/zip",
+                            icon=":material/download:", width="stretch")
 left, right, _ = st.columns([1, 1, 2], vertical_alignment="bottom")
 export_table = left.selectbox(t("data.table", lang), list(choices), format_func=choices.get, key="data_export",
                               index=min(1, len(choices) - 1))

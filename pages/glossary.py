@@ -9,7 +9,7 @@ from lawstats.i18n import t
 ctx = ui.context()
 st.title(t("page.glossary", ctx.lang))
 has_data = ctx.region_id is not None
-st.caption(t("pages.glossary_intro", ctx.lang, region=ctx.region_name, year=ctx.year) if has_data
+st.caption(ui.message("pages.glossary_intro", ctx.lang, region=ctx.region_name, year=ctx.year) if has_data
            else t("app.no_data", ctx.lang))
 
 # 1. Every indicator: what it is, how it is computed, its value here, where it comes from, its checks

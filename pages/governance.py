@@ -7,7 +7,7 @@ from lawstats import charts, summary, ui
 from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(f"{t('page.governance', ctx.lang)} · {ctx.region_name} · {ctx.year}")
+ui.page_title(t('page.governance', ctx.lang), ctx.region_name, ctx.year)
 
 # 1. KPI cards of the safety indicators
 ui.domain_kpis(ctx, "governance", columns=3)
@@ -16,7 +16,7 @@ ui.domain_kpis(ctx, "governance", columns=3)
 figures = ui.figures(ctx)
 provenance = ui.provenance(ctx.version, ctx.region_id, ctx.year)
 data = summary.safety_counts(figures, provenance, ctx.lang)
-ui.show_chart(ctx, charts.safety_counts(data, ctx.lang), data, notes=summary.notes_of(data, ctx.lang))
+ui.show_chart(ctx, charts.safety_counts(data, ctx.lang), data, notes=ui.plain_notes(summary.notes_of(data, ctx.lang)))
 
 # 3. Over the years
 ui.trend_section(ctx, summary.domain_indicator_ids("governance"))

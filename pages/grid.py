@@ -7,7 +7,7 @@ from lawstats import charts, summary, ui
 from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(f"{t('page.grid', ctx.lang)} · {ctx.region_name} · {ctx.year}")
+ui.page_title(t('page.grid', ctx.lang), ctx.region_name, ctx.year)
 
 # 1. KPI cards of the grid indicators
 ui.domain_kpis(ctx, "grid", columns=5)

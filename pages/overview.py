@@ -6,7 +6,7 @@ from lawstats import charts, summary, ui
 from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(f"{ctx.region_name} · {ctx.year}")
+ui.page_title(ctx.region_name, ctx.year)
 
 # 1. Headline KPI cards (value, unit, YoY and sparkline, definition as tooltip, ⚠ on a failing check)
 table = ui.indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang)

@@ -6,7 +6,7 @@ from lawstats import charts, summary, ui
 from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(f"{t('page.population', ctx.lang)} · {ctx.region_name} · {ctx.year}")
+ui.page_title(t('page.population', ctx.lang), ctx.region_name, ctx.year)
 
 # 1. KPI cards of the population indicators
 ui.domain_kpis(ctx, "population")
@@ -21,7 +21,7 @@ left, right = st.columns(2, gap="large")
 with left:
     data = summary.minority_composition(figures, ctx.lang)
     ui.show_chart(ctx, charts.minority_composition(data, ctx.lang), data,
-                  notes=summary.minority_notes(figures, ctx.lang))
+                  notes=ui.plain_notes(summary.minority_notes(figures, ctx.lang)))
 with right:
     data = summary.household_sizes(figures, ctx.lang)
     ui.show_chart(ctx, charts.household_sizes(data, ctx.lang, height=charts.CHART_HEIGHT), data)

@@ -4,6 +4,7 @@ Links: ``?slide=3`` opens the third slide, ``?present=1`` presents (the frame th
 page menu), ``?auto=30`` moves on every 30 seconds. The slides are ``lawstats.slides``; this page draws them.
 """
 
+import html
 import time
 
 import streamlit as st
@@ -11,8 +12,14 @@ import streamlit as st
 from lawstats import charts, deck, slides, ui
 from lawstats.i18n import t
 
-BODY_HEIGHT = 640  # px of a slide under its title on a 1920×1080 screen, leaving room for the controls
-BODY_WIDTH = 1800
+# A slide is laid out for the 1280×720 stage that presentation mode scales to the screen (``ui.present_style``):
+# its title, its body and its footer fit that stage, the presenter's controls float over it.
+TITLE_HEIGHT, FOOTER_HEIGHT = 52, 24
+BODY_HEIGHT = ui.STAGE_HEIGHT - 12 - TITLE_HEIGHT - FOOTER_HEIGHT - 3 * 16 - 8  # paddings and gaps
+BODY_WIDTH = ui.STAGE_WIDTH - 2 * 32
+# Before presenting, the slide is drawn narrower, to fit beside the sidebar on a 1280 px screen (its type keeps
+# its size, so it keeps most of its height).
+PREVIEW_WIDTH, PREVIEW_HEIGHT = 0.66, 0.85
 AUTO_SECONDS = (10, 20, 30, 60)
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
@@ -22,7 +29,9 @@ everything = ui.slide_deck(ctx.version, ctx.region_id, ctx.year, lang)
 presenting = ui.presenting()
 
 # 1. The controls: start or leave presenting, the presenter's choices, the deck of the chosen slides
-with st.container(horizontal=True, vertical_alignment="center"):
+if presenting:
+    st.html(ui.present_style())
+with st.container(horizontal=True, vertical_alignment="center", key="present_controls"):
     if presenting:
         st.button(t("present.exit", lang), icon=":material/close:", on_click=ui.stop_presenting, shortcut="Esc")
     else:
@@ -54,30 +63,60 @@ def step(delta: int) -> None:
     st.session_state["slide"] = (st.session_state.get("slide", 1) - 1 + delta) % len(shown.slides) + 1
 
 
-def draw(slide: slides.Slide, index: int) -> None:
+def table_font(table: slides.Table, height: int, width: int) -> int:
+    """The largest type (px) at which a slide's table, its cells wrapped to their columns, fits its height."""
+    total = sum(table.widths)
+    for size in (24, 22, 20, 18, 16, 14):
+        ems = [w / total * width / size - 1.2 for w in table.widths]
+        lines = [max(charts.wrap_text(cell, ems[i]).count("<br>") + 1 for i, cell in enumerate(row))
+                 for row in table.rows]
+        if size * 1.35 + 16 + sum(n * size * 1.35 + 16 for n in lines) <= height:
+            return size
+    return 14
+
+
+def table_html(table: slides.Table, size: int) -> str:
+    """A slide's table as HTML: the browser wraps its cells in their columns (every text escaped)."""
+    total = sum(table.widths)
+    cols = "".join(f'<col style="width:{w / total * 100:.2f}%">' for w in table.widths)
+    cell = "padding:8px 10px;border:1px solid #bdbdbd;vertical-align:top;text-align:left;line-height:1.35"
+    head = "".join(f'<th style="{cell};background:{charts.SLIDE_ACCENT};color:#fff">{html.escape(h)}</th>'
+                   for h in table.header)
+    rows = "".join("<tr>" + "".join(f'<td style="{cell};background:{"#fff" if i % 2 == 0 else charts.SLIDE_TILE}">'
+                                    f"{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for i, row in enumerate(table.rows))
+    return (f'<table class="slide-table" style="width:100%;table-layout:fixed;border-collapse:collapse;'
+            f'font-size:{size}px;color:{charts.SLIDE_INK};overflow-wrap:anywhere"><colgroup>{cols}</colgroup>'
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def chart(container, fig, width: int, key: str, config: dict) -> None:
+    """A slide's figure at its size in stage pixels (the stage is scaled to the screen, see ``ui.present_style``)."""
+    fig.update_layout(width=width)
+    container.plotly_chart(fig, theme=None, key=key, config=config, width=width, height=fig.layout.height)
+
+
+def draw(slide: slides.Slide, index: int, width: int, height: int) -> None:
     key = f"slide_{index}"
     config = charts.image_config(charts.safe_file_name(ctx.region_name, slide.title, ctx.year))
     st.title(ui.plain_markdown(slide.title))
     if slide.section == "title":
-        st.plotly_chart(charts.title_card(slide.subtitle, slide.lines, BODY_HEIGHT), theme=None, key=key,
-                        config=config)
+        chart(st, charts.title_card(slide.subtitle, slide.lines, height), width, key, config)
     elif slide.table is not None:
-        height = BODY_HEIGHT - 60 * len(slide.lines)
-        st.plotly_chart(charts.slide_table(slide.table, height, BODY_WIDTH), theme=None, key=key, config=config)
+        room = height - 44 * len(slide.lines)  # the lines under the table
+        st.html(table_html(slide.table, table_font(slide.table, room, width)))
         for line in slide.lines:
-            st.markdown(f"##### {ui.plain_markdown(line)}")
+            st.markdown(f"**{ui.plain_markdown(line)}**")
     elif slide.kpis and slide.chart is not None:
-        left, right = st.columns([2, 3], gap="large")
-        left.plotly_chart(charts.kpi_tiles(slide.kpis, 2, BODY_HEIGHT, BODY_WIDTH * 2 // 5), theme=None,
-                          key=key + "_kpis", config=config)
-        right.plotly_chart(charts.slide_chart(slide.chart, BODY_HEIGHT), theme=None, key=key, config=config)
+        tiles_width = (width - 32) * 2 // 5
+        with st.container(horizontal=True, gap="medium"):
+            chart(st, charts.kpi_tiles(slide.kpis, 2, height, tiles_width), tiles_width, key + "_kpis", config)
+            chart(st, charts.slide_chart(slide.chart, height), width - 32 - tiles_width, key, config)
     elif slide.kpis:
         columns = 4 if len(slide.kpis) > 6 else 3
-        st.plotly_chart(charts.kpi_tiles(slide.kpis, columns, BODY_HEIGHT, BODY_WIDTH), theme=None, key=key,
-                        config=config)
+        chart(st, charts.kpi_tiles(slide.kpis, columns, height, width), width, key, config)
     elif slide.chart is not None:  # the slide's title names the chart
-        st.plotly_chart(charts.slide_chart(slide.chart, BODY_HEIGHT, titled=False), theme=None, key=key,
-                        config=config)
+        chart(st, charts.slide_chart(slide.chart, height, titled=False), width, key, config)
 
 
 def slide_view() -> None:
@@ -85,9 +124,11 @@ def slide_view() -> None:
     if "slide" in st.session_state:
         st.session_state["slide"] = slides.auto_advance(st.session_state["slide"], total,
                                                         st.session_state.get("_present_shown"), now, seconds)
-    body = st.container(height=BODY_HEIGHT + 110, border=False)  # the same for every slide: controls stay put
-    footer = st.empty()
-    with st.container(horizontal=True, vertical_alignment="center"):
+    width, height = (BODY_WIDTH, BODY_HEIGHT) if presenting else (int(BODY_WIDTH * PREVIEW_WIDTH),
+                                                                 int(BODY_HEIGHT * PREVIEW_HEIGHT))
+    body = st.container(height=TITLE_HEIGHT + 16 + height, border=False)  # the same for every slide
+    footer = st.container(key="present_footer")
+    with st.container(horizontal=True, vertical_alignment="center", key="present_nav"):
         st.button(t("present.prev", lang), icon=":material/arrow_back:", on_click=step, args=(-1,),
                   shortcut="Left", key="present_prev")
         number = st.pagination(total, key="slide", bind="query-params")
@@ -96,7 +137,7 @@ def slide_view() -> None:
     if st.session_state.get("_present_shown", (None,))[0] != number:
         st.session_state["_present_shown"] = (number, now)
     with body:
-        draw(shown.slides[number - 1], number - 1)
+        draw(shown.slides[number - 1], number - 1, width, height)
     footer.caption(ui.plain_markdown(shown.footer(number - 1)))
 
 

@@ -7,7 +7,7 @@ from lawstats import charts, summary, ui
 from lawstats.i18n import t
 
 ctx = ui.context()
-st.title(f"{t('page.training', ctx.lang)} · {ctx.region_name} · {ctx.year}")
+ui.page_title(t('page.training', ctx.lang), ctx.region_name, ctx.year)
 
 # 1. KPI cards of the training indicators
 ui.domain_kpis(ctx, "training")
@@ -16,7 +16,7 @@ ui.domain_kpis(ctx, "training")
 programmes = ui.training_programmes(ctx)
 rates = summary.training_rates(programmes, ctx.lang)
 if programmes.empty:  # programmes are recorded per township; a parent's cards above are its children's sums
-    st.info(t("pages.no_programmes", ctx.lang, region=ctx.region_name, year=ctx.year))
+    st.info(ui.message("pages.no_programmes", ctx.lang, region=ctx.region_name, year=ctx.year))
 elif rates.empty:
     st.info(t("pages.no_rates", ctx.lang))
 else:

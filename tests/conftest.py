@@ -1,7 +1,13 @@
-"""Shared fixtures: a fresh database file, migrated and seeded from the same data/ files the app uses."""
+"""Shared fixtures: a fresh database file, migrated and seeded from the same data/ files the app uses.
+
+Seeding costs about a second; copying the seeded file costs a hundredth. So the default data is loaded once per
+test session (``seeded_template``) and every test that wants it gets its own copy of that file (``seeded_db``,
+``fresh_store``, ``app_db``): each test still has a database of its own that it may change freely.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,10 +41,36 @@ def _clear_streamlit_caches() -> None:
         st.cache_resource.clear()
 
 
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory) -> Path:
+    """The default data loaded once, through the app's own path (``seed.open_store``), into a closed file that
+    no test opens: tests get copies (``copy_seeded``)."""
+    path = tmp_path_factory.mktemp("seeded-template") / "lawstats.duckdb"
+    seed.open_store(path).close()
+    return path
+
+
+def copy_seeded(template: Path, path: Path) -> Path:
+    """A copy of the seeded template at ``path`` (with its write-ahead log, if closing left one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    wal = template.with_name(template.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, path.with_name(path.name + ".wal"))
+    return path
+
+
 @pytest.fixture
-def fresh_store(tmp_path) -> storage.Store:
-    """A temporary DuckDB file holding the default data (one seed batch)."""
-    store = seed.open_store(tmp_path / "lawstats.duckdb")
+def seeded_db(seeded_template, tmp_path) -> Path:
+    """A closed DuckDB file of this test's own holding the default data (one seed batch): for the CLI, a
+    subprocess or a server, which open it themselves."""
+    return copy_seeded(seeded_template, tmp_path / "lawstats.duckdb")
+
+
+@pytest.fixture
+def fresh_store(seeded_db) -> storage.Store:
+    """A temporary DuckDB file holding the default data (one seed batch), open."""
+    store = seed.open_store(seeded_db)
     yield store
     store.close()
 
@@ -52,20 +84,21 @@ def empty_store(tmp_path) -> storage.Store:
 
 
 @pytest.fixture
-def app_db(tmp_path, monkeypatch) -> Path:
-    """Point the app (AppTest or a server) at a fresh database file of its own."""
-    path = tmp_path / "app.duckdb"
+def app_db(seeded_template, tmp_path, monkeypatch) -> Path:
+    """Point the app (AppTest, the CLI or a server) at a database file of its own holding the default data,
+    as the app's first start would have built it from data/ (a copy of the session's seeded template)."""
+    path = copy_seeded(seeded_template, tmp_path / "app.duckdb")
     monkeypatch.setenv("LAWSTATS_DB", str(path))
     return path
 
 
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
+def app_server(tmp_path_factory, seeded_template):
     """A real streamlit server on the default data (own database file), shared by a module's browser tests."""
     from tests.browser import require_chromium, streamlit_server
 
     require_chromium()
-    db = tmp_path_factory.mktemp("server") / "lawstats.duckdb"
+    db = copy_seeded(seeded_template, tmp_path_factory.mktemp("server") / "lawstats.duckdb")
     with streamlit_server(db) as url:
         yield url
 
@@ -103,8 +136,9 @@ def run_page(page, lang: str = "zh", query: dict[str, str] | None = None):
     return at
 
 
-def page_text(at) -> str:
-    """Every text the run put on the page (titles, markdown, metrics, alerts, table cells), one per line."""
+def page_text(at, node=None) -> str:
+    """Every text the run put on the page (titles, markdown, metrics, alerts, table cells), one per line; with
+    ``node`` (such as ``at.main``), only the texts inside it."""
     import pandas as pd
 
     parts: list[str] = []
@@ -122,5 +156,5 @@ def page_text(at) -> str:
             elif isinstance(value, str):
                 parts.append(value)
 
-    visit(at._tree)
+    visit(at._tree if node is None else node)
     return "\n".join(parts)

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from lawstats import seed
 from lawstats.i18n import LANGS, t
 from lawstats.navigation import PAGES
-from tests.conftest import page_text, run_page
+from tests.conftest import copy_seeded, page_text, run_page
 
 
 @pytest.fixture(scope="module")
-def module_db(tmp_path_factory):
-    """One seeded database for the module (seeding per test would dominate the run time)."""
-    path = tmp_path_factory.mktemp("smoke") / "lawstats.duckdb"
-    seed.open_store(path).close()
-    return path
+def module_db(tmp_path_factory, seeded_template):
+    """One copy of the seeded database for the module: these tests only read."""
+    return copy_seeded(seeded_template, tmp_path_factory.mktemp("smoke") / "lawstats.duckdb")
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +28,7 @@ def test_page_runs_without_error(page, lang):
     at = run_page(page, lang)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    assert page_text(at).strip(), "the page rendered nothing"
+    assert_page_drew_its_own_content(at)
     # the page speaks the language asked for: its heading never carries the other language's page title
     other = "zh" if lang == "en" else "en"
     assert not any(t(page.title_key, other) in title.value for title in at.title), [x.value for x in at.title]
@@ -51,3 +48,28 @@ def test_link_with_the_language_label_works_too():
     """The app writes the label (?lang=English) when someone clicks English; such a link must open in English."""
     at = run_page(next(p for p in PAGES if p.default), "zh", {"lang": "English"})
     assert any(m.label.startswith("Registered persons") for m in at.metric)
+
+
+def assert_page_drew_its_own_content(at) -> None:
+    """The page itself drew a title and something under it, in the main area: the frame's sidebar (title,
+    language, region and year pickers) is drawn on every run and proves nothing about the page."""
+    titles = [title.value for title in at.main.title]
+    assert titles and all(title.strip() for title in titles), f"the page drew no title: {titles}"
+    beyond_titles = [line for line in page_text(at, at.main).splitlines() if line.strip() and line not in titles]
+    assert beyond_titles, "the page drew nothing but its title"
+
+
+def test_the_smoke_check_fails_for_a_page_that_draws_nothing_of_its_own():
+    """The check above can fail: a run whose frame draws the sidebar but whose page draws nothing."""
+    from streamlit.testing.v1 import AppTest
+
+    frame_only = AppTest.from_string(
+        "import streamlit as st\n"
+        "st.sidebar.caption('乡镇统计看板')\n"
+        "st.sidebar.selectbox('地区', ['西堡镇'])\n").run()
+    assert page_text(frame_only).strip()  # what the old check looked at: not empty, although the page is
+    with pytest.raises(AssertionError, match="no title"):
+        assert_page_drew_its_own_content(frame_only)
+    title_only = AppTest.from_string("import streamlit as st\nst.title('总览')\n").run()
+    with pytest.raises(AssertionError, match="nothing but its title"):
+        assert_page_drew_its_own_content(title_only)

@@ -137,6 +137,13 @@ def test_template_and_export_downloads_are_built_on_click(server):
         assert template.value.suggested_filename == "模板_人口.csv"
         assert data.startswith(b"\xef\xbb\xbf") and "户籍人口".encode() in data.splitlines()[0]
 
+        # Parquet is a format for analysis software: offered to analysts only (issue 9, item 21)
+        assert page.get_by_role("button", name=t("data.export_parquet", "zh")).count() == 0
+        page.get_by_label(t("data.user_name", "zh"), exact=True).fill(ANALYST)
+        page.get_by_label(t("data.password", "zh"), exact=True).fill(PASSWORD)
+        page.get_by_role("button", name=t("data.log_in", "zh")).click()
+        page.get_by_role("button", name=t("data.log_out", "zh")).wait_for()
+        wait_for_app(page)
         with page.expect_download() as export:
             page.get_by_role("button", name=t("data.export_parquet", "zh")).click()
         names = zipfile.ZipFile(io.BytesIO(Path(export.value.path()).read_bytes())).namelist()

@@ -14,6 +14,7 @@ from lawstats import indicators, seed, storage, summary
 from lawstats.importer import ImportOptions, prepare_import
 from lawstats.reader import read_csv_bytes
 from lawstats.registry import INDICATORS_BY_ID
+from tests.conftest import copy_seeded
 
 # (indicator id, value as the issue shows it, decimals shown there)
 ISSUE_TABLE = [
@@ -34,10 +35,10 @@ ISSUE_TABLE = [
 
 
 @pytest.fixture(scope="module")
-def xibao(tmp_path_factory):
-    """(store, region id, inputs, values) of 西堡镇 from a database seeded like ``fresh_store`` (shared by the
-    read-only tests of this module; tests that write use ``fresh_store``)."""
-    store = seed.open_store(tmp_path_factory.mktemp("indicators") / "lawstats.duckdb")
+def xibao(tmp_path_factory, seeded_template):
+    """(store, region id, inputs, values) of 西堡镇 from a copy of the seeded database, like ``fresh_store``
+    (shared by the read-only tests of this module; tests that write use ``fresh_store``)."""
+    store = seed.open_store(copy_seeded(seeded_template, tmp_path_factory.mktemp("indicators") / "lawstats.duckdb"))
     region_id = summary.find_region(store, "西堡镇")
     inputs = storage.indicator_inputs(store, [region_id], [2024])
     yield store, region_id, inputs, indicators.compute(inputs)

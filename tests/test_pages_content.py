@@ -7,18 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lawstats import seed
 from lawstats.i18n import LANGS, t
 from lawstats.registry import CHECKS, INDICATORS, PROVENANCE_COLUMNS, ROW_COLUMNS, TABLES
-from tests.conftest import page_text, run_page
+from tests.conftest import copy_seeded, page_text, run_page
 
 
 @pytest.fixture(scope="module")
-def module_db(tmp_path_factory):
-    """One seeded database for the module (seeding per test would dominate the run time)."""
-    path = tmp_path_factory.mktemp("pages") / "lawstats.duckdb"
-    seed.open_store(path).close()
-    return path
+def module_db(tmp_path_factory, seeded_template):
+    """One copy of the seeded database for the module: these tests only read."""
+    return copy_seeded(seeded_template, tmp_path_factory.mktemp("pages") / "lawstats.duckdb")
 
 
 @pytest.fixture(autouse=True)

@@ -136,10 +136,11 @@ def csv_files(draw):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, seeded_template):
     from lawstats import seed
+    from tests.conftest import copy_seeded
 
-    store = seed.open_store(tmp_path_factory.mktemp("properties") / "p.duckdb")
+    store = seed.open_store(copy_seeded(seeded_template, tmp_path_factory.mktemp("properties") / "p.duckdb"))
     uploads.commit_upload(store, uploads.inspect_file(store, "r.csv", "名称,级别,上级\n合成村甲,村,西堡镇\n".encode()),
                           user_name="测试")
     yield store

@@ -1,0 +1,378 @@
+"""Where the data lives: a DuckDB file, or a DuckLake (catalog in SQLite or PostgreSQL, data in Parquet files).
+
+One setting chooses the store, ``LAWSTATS_STORE`` (``LAWSTATS_DB`` keeps working as a DuckDB file path):
+
+- ``/path/lawstats.duckdb``: a DuckDB file, one process at a time (today's store);
+- ``ducklake:sqlite:/path/catalog.sqlite``: several processes on one machine;
+- ``ducklake:postgres:dbname=lawstats host=10.1.2.3``: processes on several machines, with the data folder
+  (``LAWSTATS_LAKE_DATA``) shared between them.
+
+The DuckDB extensions come from pinned wheels and are LOADed from their installed files: nothing is installed or
+downloaded at run time. Commits are serialised across processes and machines by ``commit_lock`` (a file lock
+beside a SQLite catalog, a PostgreSQL advisory lock): DuckLake 1.5.x's optimistic concurrency is not trusted on
+its own (ducklake issue 1094: colliding snapshot ids, overwritten min/max statistics, missed conflicts). Reads
+never take the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from lawstats.errors import DatabaseError
+
+LAKE = "lake"  # the name the lake is ATTACHed under (and made the default database)
+LAKE_PREFIX = "ducklake:"
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "lawstats.duckdb"
+
+# (wheel package, extension file name). The postgres extension only loads from a file named postgres_scanner.
+EXTENSIONS = {
+    "ducklake": ("duckdb_extension_ducklake", "ducklake"),
+    "sqlite": ("duckdb_extension_sqlite_scanner", "sqlite_scanner"),
+    "postgres": ("duckdb_extension_postgres_scanner", "postgres_scanner"),
+}
+
+COMMIT_ATTEMPTS = 8  # a commit that meets a transient error is retried this often, then refused clearly
+LOCK_TIMEOUT_S = 120.0  # how long a commit waits for another process's commit before it gives up
+# Errors that a retry can cure: the SQLite catalog is briefly locked by a reader, or DuckLake saw a conflict.
+TRANSIENT = ("database is locked", "database table is locked", "conflict", "could not serialize",
+             "duplicate key", "failed to flush changes", "busy")
+# One advisory lock key per PostgreSQL database (the catalog): a fixed 63-bit number derived from a name.
+ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"lawstats.lake.commit").digest()[:8], "big") >> 1
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """A parsed store setting. kind: "duckdb" (target: file path), "sqlite" (target: catalog file) or
+    "postgres" (target: libpq DSN); data_path: the lake's Parquet folder (None for a DuckDB file)."""
+
+    kind: str
+    target: str
+    data_path: str | None = None
+
+    @property
+    def is_lake(self) -> bool:
+        return self.kind != "duckdb"
+
+    @property
+    def attach_uri(self) -> str:
+        return f"{LAKE_PREFIX}{self.kind}:{self.target}"
+
+    def describe(self) -> str:
+        """The store as people name it in messages (never a password)."""
+        if self.kind == "postgres":
+            return LAKE_PREFIX + "postgres:" + " ".join(
+                part for part in self.target.split() if not part.lower().startswith("password="))
+        return self.target if self.kind == "duckdb" else self.attach_uri
+
+
+def store_spec(text: str | None = None, data_path: str | None = None,
+               environ: dict | os._Environ = os.environ) -> StoreSpec:
+    """Parse a store setting; None reads ``LAWSTATS_STORE``, then ``LAWSTATS_DB``, then the default file.
+    ``data_path`` (else ``LAWSTATS_LAKE_DATA``) is the lake's data folder; a SQLite lake defaults to a folder
+    beside its catalog, a PostgreSQL lake needs it said (it must be shared by every machine)."""
+    text = (text or environ.get("LAWSTATS_STORE") or environ.get("LAWSTATS_DB") or str(DEFAULT_DB)).strip()
+    if not text.startswith(LAKE_PREFIX):
+        return StoreSpec("duckdb", text)
+    kind, _, target = text[len(LAKE_PREFIX):].partition(":")
+    target = target.strip()
+    if kind not in ("sqlite", "postgres") or not target:
+        raise DatabaseError("lake.bad_spec", spec=text)
+    data_path = data_path or environ.get("LAWSTATS_LAKE_DATA")
+    if kind == "sqlite":
+        target = str(Path(target).expanduser().resolve())
+        data_path = data_path or target + ".files"
+    elif not data_path:
+        raise DatabaseError("lake.data_missing", spec=text)
+    return StoreSpec(kind, target, str(Path(data_path).expanduser().resolve()) + os.sep)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Opening
+
+
+def extension_file(name: str) -> Path:
+    """The installed extension file of the pinned wheel for ``name`` ("ducklake", "sqlite", "postgres")."""
+    package, file_name = EXTENSIONS[name]
+    spec = importlib.util.find_spec(package)
+    folder = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" if spec and spec.origin else None
+    found = folder / f"{file_name}.duckdb_extension" if folder else None
+    if found is None or not found.is_file():
+        raise DatabaseError("lake.extension_missing", package=package.replace("_", "-"),
+                            version=duckdb.__version__)
+    return found
+
+
+def private_extension_dir() -> Path:
+    """DuckDB's extension directory for lawstats: a private folder that nothing is ever installed into (the
+    extensions are loaded by path), so DuckDB has no reason to look in or write to the user's ~/.duckdb."""
+    folder = Path(os.environ.get("LAWSTATS_EXTENSION_DIR")
+                  or Path(tempfile.gettempdir()) / f"lawstats-duckdb-extensions-{os.getuid()}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _loadable(name: str, cache: Path) -> Path:
+    """The extension file, copied into ``cache`` under the name DuckDB requires when the wheel's differs."""
+    source = extension_file(name)
+    wanted = EXTENSIONS[name][1] + ".duckdb_extension"
+    if source.name == wanted:
+        return source
+    target = cache / wanted
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        shutil.copyfile(source, target)
+    return target
+
+
+def offline_connection(extension_directory: str | os.PathLike | None = None,
+                       database: str = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that never installs or auto-loads an extension from the network."""
+    folder = Path(extension_directory) if extension_directory else private_extension_dir()
+    return duckdb.connect(database, read_only=read_only, config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+        "extension_directory": str(folder)})
+
+
+def connect(spec: StoreSpec, read_only: bool = False,
+            extension_directory: str | os.PathLike | None = None,
+            inlining_row_limit: int = 0) -> duckdb.DuckDBPyConnection:
+    """Open the store: a DuckDB file as it is, a lake ATTACHed as ``lake`` and made the default database.
+
+    ``inlining_row_limit`` 0 (the default) writes every insert to Parquet rather than into the catalog: a reader
+    can fail for good after a concurrent flush of inlined rows (ducklake issue 1413), and housekeeping merges the
+    small files instead. The option only applies when the lake is created."""
+    if not spec.is_lake:
+        from lawstats.storage import open_database  # the DuckDB file keeps its own opening and messages
+        return open_database(spec.target, read_only=read_only)
+    con = offline_connection(extension_directory)
+    con.execute("SET enable_progress_bar = false")  # slow queries would draw bars into the CLI's output
+    try:
+        cache = Path(extension_directory) if extension_directory else private_extension_dir()
+        for name in ("ducklake", spec.kind):
+            con.execute(f"LOAD '{_sql_text(str(_loadable(name, cache)))}'")
+        if spec.kind == "sqlite":
+            _wal_catalog(Path(spec.target), read_only)
+        if not read_only:
+            Path(spec.data_path).mkdir(parents=True, exist_ok=True)
+        options = [f"DATA_PATH '{_sql_text(spec.data_path)}'", f"DATA_INLINING_ROW_LIMIT {int(inlining_row_limit)}"]
+        if read_only:
+            options.append("READ_ONLY")
+        _retrying(lambda: con.execute(
+            f"ATTACH '{_sql_text(spec.attach_uri)}' AS {LAKE} ({', '.join(options)})"))
+        con.execute(f"USE {LAKE}")
+    except duckdb.Error as e:
+        con.close()
+        raise DatabaseError("lake.unreachable", store=spec.describe(), reason=_first_line(str(e))) from e
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor (one per thread) that reads and writes the lake like its connection: a cursor starts with its own
+    settings, so ``USE lake`` and the progress bar setting are repeated on it."""
+    cur = con.cursor()
+    cur.execute("SET enable_progress_bar = false")
+    if _has_lake(cur):
+        cur.execute(f"USE {LAKE}")
+    return cur
+
+
+def _wal_catalog(path: Path, read_only: bool) -> None:
+    """Put the SQLite catalog in WAL mode (it stays so): in its default rollback-journal mode a connection
+    that merely stays open (the app's) keeps every other process's commit locked out ("database is locked");
+    with WAL, readers and the one writer do not block each other. WAL needs a local disk, which a catalog for
+    processes on one machine has."""
+    if read_only:
+        return  # a read-only store is read as it is (a missing one: ATTACH says so)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    catalog = sqlite3.connect(path, timeout=30)
+    try:
+        if catalog.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            catalog.execute("PRAGMA journal_mode=WAL").fetchone()
+    except sqlite3.OperationalError as e:
+        raise DatabaseError("lake.unreachable", store=f"{LAKE_PREFIX}sqlite:{path}", reason=str(e)) from e
+    finally:
+        catalog.close()
+
+
+def _sql_text(text: str) -> str:
+    """A text for a SQL string literal (ATTACH and LOAD take no parameters)."""
+    return text.replace("'", "''")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:200] if text.strip() else "?"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Commits: one at a time across processes and machines, retried when a transient error meets them
+
+
+@contextmanager
+def commit_lock(spec: StoreSpec, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """Hold the store's commit lock: no other process (on any machine sharing the catalog) commits meanwhile.
+    A DuckDB file has one process, so nothing to lock. A process killed while holding it releases it (the
+    kernel drops the file lock; PostgreSQL ends the session and its advisory lock)."""
+    if spec.kind == "sqlite":
+        with _file_lock(Path(spec.target + ".lock"), timeout, spec):
+            yield
+    elif spec.kind == "postgres":
+        with _advisory_lock(spec, timeout):
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def _file_lock(path: Path, timeout: float, spec: StoreSpec) -> Iterator[None]:
+    """An exclusive flock on a file beside the SQLite catalog (per open file, so threads contend too)."""
+    deadline = time.monotonic() + timeout
+    with open(path, "a+b") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise DatabaseError("lake.busy", store=spec.describe(), seconds=int(timeout)) from None
+                time.sleep(0.005)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _advisory_lock(spec: StoreSpec, timeout: float) -> Iterator[None]:
+    """A session-level pg_advisory_lock on a dedicated connection (psycopg): lock and unlock must run on one
+    PostgreSQL session, which the postgres extension's pooled connections do not promise."""
+    import psycopg  # only a PostgreSQL lake needs it
+
+    try:
+        pg = psycopg.connect(spec.target, autocommit=True, connect_timeout=10)
+    except psycopg.Error as e:
+        raise DatabaseError("lake.unreachable", store=spec.describe(), reason=_first_line(str(e))) from e
+    try:
+        try:
+            pg.execute("SELECT set_config('lock_timeout', %s, false)", (f"{int(timeout * 1000)}ms",))
+            pg.execute("SELECT pg_advisory_lock(%s)", (ADVISORY_KEY,))
+        except psycopg.errors.LockNotAvailable:
+            raise DatabaseError("lake.busy", store=spec.describe(), seconds=int(timeout)) from None
+        try:
+            yield
+        finally:
+            pg.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_KEY,))
+    finally:
+        pg.close()
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a retry can cure ``error`` (a briefly locked catalog, a DuckLake conflict)."""
+    return isinstance(error, duckdb.Error) and any(word in str(error).lower() for word in TRANSIENT)
+
+
+def _retrying(action: Callable[[], T], attempts: int = COMMIT_ATTEMPTS) -> T:
+    """Run ``action``; on a transient error wait a little longer each time and try again, ``attempts`` in all."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except duckdb.Error as e:
+            if not is_transient(e) or attempt == attempts - 1:
+                raise
+            time.sleep(min(0.02 * 2 ** attempt, 1.0))
+    raise AssertionError("unreachable")
+
+
+def commit(con: duckdb.DuckDBPyConnection, spec: StoreSpec, work: Callable[[duckdb.DuckDBPyConnection], T],
+           attempts: int = COMMIT_ATTEMPTS) -> T:
+    """Run ``work(con)`` in one transaction under the commit lock and COMMIT it; return what ``work`` returns.
+
+    The lock is taken before BEGIN, so the transaction starts from the newest snapshot and no other commit can
+    land before ours. A transient error (see ``TRANSIENT``) rolls back and runs ``work`` again, ``attempts`` times
+    in all; then a ``DatabaseError`` says the store is busy. Other errors roll back and propagate unchanged.
+    Nothing is partial: DuckLake writes the snapshot in one catalog transaction."""
+    last: BaseException | None = None
+    for attempt in range(attempts):
+        with commit_lock(spec):
+            con.execute("BEGIN TRANSACTION")
+            try:
+                result = work(con)
+                con.execute("COMMIT")
+                return result
+            except BaseException as e:
+                _rollback_quietly(con)
+                if not is_transient(e):
+                    raise
+                last = e
+        time.sleep(min(0.02 * 2 ** attempt, 1.0))
+    raise DatabaseError("lake.commit_failed", store=spec.describe(), attempts=attempts,
+                        reason=_first_line(str(last))) from last
+
+
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # a failed COMMIT already ended the transaction
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Snapshots and housekeeping
+
+
+def catalog_snapshot_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The lake's newest committed snapshot id, as this connection sees it now: it changes with every commit by
+    any process, so caches keyed on it see other processes' commits."""
+    if not _has_lake(con):
+        return 0
+    return int(_retrying(lambda: con.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0]))
+
+
+def _has_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [LAKE]).fetchone()[0] > 0
+
+
+def data_files(spec: StoreSpec) -> int:
+    """How many Parquet files the lake's data folder holds (housekeeping's effect, measured on disk)."""
+    return sum(1 for _ in Path(spec.data_path).rglob("*.parquet")) if spec.is_lake else 0
+
+
+def housekeeping(con: duckdb.DuckDBPyConnection, spec: StoreSpec,
+                 keep: timedelta = timedelta(hours=1)) -> dict[str, int]:
+    """Tidy the lake under the commit lock: write inlined rows to Parquet, merge small adjacent files, expire
+    snapshots older than ``keep`` and delete the files only they used.
+
+    ``keep`` only has to cover readers still running on an old snapshot: the app's as-of views read its own
+    batch columns (batch_id in every fact table), not DuckLake's time travel. Returns the data file count
+    before and after."""
+    before = data_files(spec)
+    if not spec.is_lake:
+        return {"files_before": before, "files_after": before}
+    cutoff = f"now() - INTERVAL '{int(keep.total_seconds())} seconds'"
+    # counted, not fetched: their rows hold time stamps with time zones, which Python would need pytz for
+    steps = (f"SELECT count(*) FROM ducklake_flush_inlined_data('{LAKE}')",
+             f"SELECT count(*) FROM ducklake_merge_adjacent_files('{LAKE}')",
+             f"SELECT count(*) FROM ducklake_expire_snapshots('{LAKE}', older_than => {cutoff})",
+             f"SELECT count(*) FROM ducklake_cleanup_old_files('{LAKE}', older_than => {cutoff})")
+    with commit_lock(spec):
+        for step in steps:
+            _retrying(lambda: con.execute(step).fetchall())
+    return {"files_before": before, "files_after": data_files(spec)}
