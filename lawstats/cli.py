@@ -344,9 +344,7 @@ def _import_batch(store: storage.Store, args, files: list[tuple[str, Path]], par
                 names="、".join(upload.new_regions[:20])))
     rows = uploads.row_counts_text(uploads.batch_row_counts(upload), args.lang)
     if args.dry_run:
-        for preview in upload.preview.values():
-            print(t("cli.preview_table", args.lang, table=preview.label, new=preview.new_count,
-                    changed=preview.changed_count, unchanged=preview.unchanged))
+        print_preview_counts(upload, args.lang)
         print(t("cli.dry_run_ok", args.lang, rows=rows))
         return 0
     uploads.release_sources(upload)  # this process holds the database alone: the texts are not needed now
@@ -386,6 +384,13 @@ def _columns_accounted_for(upload, args) -> bool:
         print(t("cli.unknown_columns_refused", args.lang), file=sys.stderr)
         return False
     return True
+
+
+def print_preview_counts(upload, lang: str) -> None:
+    """A dry run's answer per table: how many rows are new, changed and unchanged."""
+    for preview in upload.preview.values():
+        print(t("cli.preview_table", lang, table=preview.label, new=preview.new_count,
+                changed=preview.changed_count, unchanged=preview.unchanged))
 
 
 def cmd_history(args) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from lawstats import charts, plaintext, region_lookup, seed, storage, summary
+from lawstats import charts, plaintext, region_lookup, seed, storage, summary, uploads
 from lawstats.errors import LawstatsError
 from lawstats.i18n import DEFAULT_LANG, LANGS, t
 from lawstats.registry import INDICATORS_BY_ID
@@ -828,3 +828,29 @@ def summary_rollup_table(status: pd.DataFrame, lang: str) -> pd.DataFrame:
                                          zip(frame["children_with_value"], frame["n_children"])],
         t("rollup.col.status", lang): [t(key, lang) for key in status_keys],
     })
+
+
+def show_upload_preview(upload, lang: str) -> None:
+    """What a checked upload (a file or a report's figures) would add and change, before its commit."""
+    st.subheader(t("data.preview", lang))
+    for table in upload.preview.values():
+        st.markdown(f"**{table.label}**")
+        new, changed, unchanged = st.columns(3)
+        new.metric(t("data.preview_new", lang), f"{table.new_count:,}", border=True)
+        changed.metric(t("data.preview_changed", lang), f"{table.changed_count:,}", border=True)
+        unchanged.metric(t("data.preview_unchanged", lang), f"{table.unchanged:,}", border=True)
+        if len(table.changed):
+            st.caption(t("data.preview_changes_title", lang))
+            st.dataframe(plaintext.frame(table.changed), hide_index=True, width="stretch")
+        if len(table.new_rows):
+            st.caption(t("data.preview_new_title", lang))
+            st.dataframe(plaintext.frame(table.new_rows), hide_index=True, width="stretch")
+        if max(table.new_count, table.changed_count) > uploads.PREVIEW_LIMIT:
+            st.caption(t("data.preview_limited", lang, limit=uploads.PREVIEW_LIMIT))
+    st.markdown(f"**{t('data.indicator_changes', lang)}**")
+    if len(upload.indicator_changes):
+        # already text: each indicator in its own decimals, a dash where there is no value or no change
+        st.dataframe(plaintext.frame(uploads.indicator_changes_table(upload, lang)), hide_index=True,
+                     width="stretch")
+    else:
+        st.caption(t("data.no_indicator_changes", lang))

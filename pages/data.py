@@ -127,31 +127,6 @@ def region_confirmation(file, upload) -> None:
     right.checkbox(t("data.confirm_regions", lang, count=len(upload.unknown_regions)), key=widget_key("confirm", file))
 
 
-def preview(upload) -> None:
-    st.subheader(t("data.preview", lang))
-    for table in upload.preview.values():
-        st.markdown(f"**{table.label}**")
-        new, changed, unchanged = st.columns(3)
-        new.metric(t("data.preview_new", lang), f"{table.new_count:,}", border=True)
-        changed.metric(t("data.preview_changed", lang), f"{table.changed_count:,}", border=True)
-        unchanged.metric(t("data.preview_unchanged", lang), f"{table.unchanged:,}", border=True)
-        if len(table.changed):
-            st.caption(t("data.preview_changes_title", lang))
-            st.dataframe(plaintext.frame(table.changed), hide_index=True, width="stretch")
-        if len(table.new_rows):
-            st.caption(t("data.preview_new_title", lang))
-            st.dataframe(plaintext.frame(table.new_rows), hide_index=True, width="stretch")
-        if max(table.new_count, table.changed_count) > uploads.PREVIEW_LIMIT:
-            st.caption(t("data.preview_limited", lang, limit=uploads.PREVIEW_LIMIT))
-    st.markdown(f"**{t('data.indicator_changes', lang)}**")
-    if len(upload.indicator_changes):
-        # already text: each indicator in its own decimals, a dash where there is no value or no change
-        st.dataframe(plaintext.frame(uploads.indicator_changes_table(upload, lang)), hide_index=True,
-                     width="stretch")
-    else:
-        st.caption(t("data.no_indicator_changes", lang))
-
-
 def commit_form(file, upload) -> None:
     with st.form(widget_key("commit", file), border=False):
         note = st.text_area(t("data.note", lang), max_chars=500, height=80)
@@ -203,7 +178,7 @@ def upload_section() -> None:
     if upload.new_regions:
         say("info", "data.new_regions", names="、".join(upload.new_regions))
     if upload.ready:
-        preview(upload)
+        ui.show_upload_preview(upload, lang)
     commit_form(file, upload)
 
 

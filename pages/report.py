@@ -174,22 +174,6 @@ with figures_side:
 
 
 # 4. What the taken figures would change, and the commit (one batch, like any upload)
-def preview(upload) -> None:
-    st.subheader(t("data.preview", lang))
-    for table in upload.preview.values():
-        st.markdown(f"**{table.label}**")
-        new, changed, unchanged = st.columns(3)
-        new.metric(t("data.preview_new", lang), f"{table.new_count:,}", border=True)
-        changed.metric(t("data.preview_changed", lang), f"{table.changed_count:,}", border=True)
-        unchanged.metric(t("data.preview_unchanged", lang), f"{table.unchanged:,}", border=True)
-        if len(table.changed):
-            st.dataframe(plaintext.frame(table.changed), hide_index=True, width="stretch")
-    if len(upload.indicator_changes):
-        st.markdown(f"**{t('data.indicator_changes', lang)}**")
-        st.dataframe(plaintext.frame(uploads.indicator_changes_table(upload, lang)), hide_index=True,
-                     width="stretch")
-
-
 def commit_section() -> None:
     reviewed = review.reviewed(extraction, chosen)
     if not reviewed.figures:
@@ -211,7 +195,7 @@ def commit_section() -> None:
         ui.show_error(error, lang)
         return
     if upload.ready:
-        preview(upload)
+        ui.show_upload_preview(upload, lang)
     with st.form(f"report_commit_{source}", border=False):
         note = st.text_input(t("review.note", lang), max_chars=500)
         submitted = st.form_submit_button(t("review.commit", lang), type="primary", disabled=not upload.ready,

@@ -215,9 +215,7 @@ def cmd_import_report(args) -> int:
     _print_left(report_plan, args.lang, sys.stdout)
     rows = uploads.row_counts_text(uploads.batch_row_counts(upload), args.lang)
     if args.dry_run:
-        for preview in upload.preview.values():
-            print(t("cli.preview_table", args.lang, table=preview.label, new=preview.new_count,
-                    changed=preview.changed_count, unchanged=preview.unchanged))
+        cli.print_preview_counts(upload, args.lang)
         print(t("cli.dry_run_ok", args.lang, rows=rows))
         return 0
     batch_id = uploads.commit_upload(store, upload, user_name=cli._user(args), note=args.note)
