@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lawstats import ui
+from lawstats import catalogue, navigation, ui
 from lawstats.errors import LawstatsError
 from lawstats.i18n import t
 from lawstats.navigation import PAGES
@@ -30,10 +30,22 @@ if context.synthetic:
 
 pages = [st.Page(p.path, title=t(p.title_key, lang), icon=p.icon, url_path=p.url_path, default=p.default)
          for p in PAGES]
-page = st.navigation(pages, position="hidden" if presenting else "sidebar")
+# The catalogue's other domains, one generic page each, after the domains that have pages of their own; only
+# those with figures for the region are listed (the rest are named in one line below the menu).
+catalogue_domains = catalogue.load().domains
+listed = navigation.generic_domains(ui.domains_with_data(context))
+position = navigation.domain_pages_position(catalogue_domains)
+pages[position:position] = [
+    st.Page(navigation.DOMAIN_PAGE, title=d.label(lang), icon=navigation.DOMAIN_ICON, url_path=d.id) for d in listed]
+# expanded: else Streamlit folds the list after ten pages behind an English-only "View N more"
+page = st.navigation(pages, position="hidden" if presenting else "sidebar", expanded=True)
+st.session_state[ui.DOMAIN_STATE] = page.url_path
 if presenting and page.url_path != ui.PRESENT_PAGE:  # only the presentation page presents
     ui.stop_presenting()
     st.rerun()
+unlisted = len(navigation.generic_domains(catalogue_domains)) - len(listed)
+if unlisted and not presenting:
+    st.sidebar.caption(t("domain.other_domains", lang, count=unlisted))
 st.sidebar.caption(t("app.title", lang))
 ui.show_notices()
 if context.region_id is None and page.url_path not in ("data", "glossary"):

@@ -55,6 +55,18 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+CLUSTERS: dict[str, tuple[list[str], list[str]]] = {}  # DSN of a running throwaway cluster: (start, stop)
+
+
+def stop_cluster(dsn: str) -> None:
+    """Stop the throwaway cluster of ``dsn`` (a PostgreSQL outage, for tests); ``start_cluster`` brings it back."""
+    subprocess.run(CLUSTERS[dsn][1], check=True, capture_output=True)
+
+
+def start_cluster(dsn: str) -> None:
+    subprocess.run(CLUSTERS[dsn][0], check=True, capture_output=True)
+
+
 @contextlib.contextmanager
 def postgres_cluster() -> Iterator[str]:
     """Start a throwaway PostgreSQL cluster; yield a libpq DSN of its ``postgres`` database; stop and delete it."""
@@ -68,11 +80,15 @@ def postgres_cluster() -> Iterator[str]:
     subprocess.run(_as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                                  "--no-sync", "-E", "UTF8"]), check=True, capture_output=True)
     options = f"-p {port} -c listen_addresses=127.0.0.1 -k {home} -c max_connections=200"
-    subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w",
-                                 "-o", options, "start"]), check=True, capture_output=True)
+    start = _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w", "-o", options,
+                          "start"])
+    subprocess.run(start, check=True, capture_output=True)
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    CLUSTERS[dsn] = (start, _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]))
     try:
-        yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+        yield dsn
     finally:
+        CLUSTERS.pop(dsn, None)
         subprocess.run(_as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
                        capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
@@ -287,13 +303,63 @@ def audit() -> list[tuple[str, str]]:
     return found
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The app's own queries and pages on each store (bench.scale's measurements, unchanged, on every store)
+
+
+def page_comparison(scale: str, repeats: int, page_repeats: int, work: Path, dsn: str | None) -> dict:
+    """Synthetic data of ``scale`` imported into a DuckDB file, moved (``storage.copy_store``) onto a SQLite lake
+    and, with ``dsn``, a PostgreSQL lake; on each store bench.scale's page queries (p50/p95 ms) and its
+    AppTest page views, commit and first view after commit."""
+    from bench import scale as bench_scale
+    from lawstats import storage, synth
+
+    work.mkdir(parents=True, exist_ok=True)
+    synth.generate(work / "data", scale, None, 1)
+    file_db = work / "bench.duckdb"
+    bench_scale.import_in_child(file_db, work / "data", batch_per_file=scale == "national")
+    stores = {"duckdb": (str(file_db), None)}
+    stores["sqlite"] = (f"ducklake:sqlite:{work / 'lake.sqlite'}", str(work / "lake-sqlite-data"))
+    if dsn:
+        stores["postgres"] = (f"ducklake:postgres:{new_database(dsn, 'bench_pages')}", str(work / "lake-pg-data"))
+    results = {}
+    for kind, (text, data) in stores.items():
+        os.environ.pop("LAWSTATS_LAKE_DATA", None)
+        if data:
+            os.environ["LAWSTATS_LAKE_DATA"] = data
+            source, target = storage.Store(file_db), storage.Store(text)
+            start = time.perf_counter()
+            storage.copy_store(source, target)
+            results.setdefault("migrate_s", {})[kind] = round(time.perf_counter() - start, 1)
+            source.close()
+            target.close()
+        store = storage.Store(text)
+        regions = bench_scale.pick_regions(store)
+        records = bench_scale.measure_queries(store, scale, repeats, 1)
+        store.close()
+        records += bench_scale.measure_pages(text, scale, page_repeats, regions)  # type: ignore[arg-type]
+        results[kind] = {r["name"]: {"p50_ms": r["p50_ms"], "p95_ms": r["p95_ms"]} for r in records}
+        print(kind, json.dumps(results[kind], ensure_ascii=False), flush=True)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--commits", type=int, default=200)
     parser.add_argument("--out", default=str(ROOT / "bench" / "lake_results.json"))
     parser.add_argument("--audit", action="store_true", help="only run storage.py's statement kinds on a lake")
+    parser.add_argument("--pages", choices=["county", "province", "national"],
+                        help="instead: the app's page queries, commit and first view on each store at this scale")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
+    if args.pages:
+        work = Path(args.workdir or tempfile.mkdtemp(prefix="lawstats-lake-pages-"))
+        with postgres_cluster() if postgres_bin() else contextlib.nullcontext() as dsn:
+            results = page_comparison(args.pages, args.repeats, max(2, args.repeats // 3), work, dsn)
+        Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False))
+        return
     if args.audit:
         for label, outcome in audit():
             print(f"| {label} | {outcome} |")

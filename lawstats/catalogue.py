@@ -9,6 +9,7 @@ The format is documented in ``docs/catalogue.md``. No Streamlit here.
 
 from __future__ import annotations
 
+import os
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ _FIELDS = {
     "breakdowns": {"id", "zh", "en", "items", "open"},
     "item": {"id", "zh", "en", "phrasings"},
     "measures": {"id", "zh", "en", "unit", "kind", "rollup", "range", "definition_zh", "definition_en", "aliases",
-                 "phrasings", "breakdown", "choices", "rollup_numerator", "rollup_denominator", "rollup_scale"},
+                 "phrasings", "breakdown", "choices", "rollup_numerator", "rollup_denominator", "rollup_scale",
+                 "headline"},
     "indicators": {"id", "kind", "zh", "en", "numerator", "denominator", "scale", "unit", "decimals", "formula_zh",
                    "formula_en", "definition_zh", "definition_en", "headline", "higher_is_better", "target", "stated",
                    "measure", "inputs"},
@@ -118,6 +120,7 @@ class Measure:
     breakdown: str | None = None
     choices: tuple[tuple[str, str, str], ...] = ()  # (stored value, 中文, English) for a text measure
     derived: Ratio | None = None  # how a rollup="derived" measure is recomputed for a parent region
+    headline: bool = False  # a KPI card of its domain's page and slide (else the domain's first measures)
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -318,16 +321,27 @@ class CatalogueError(LawstatsError):
         return {p.key.removeprefix("catalogue.") for p in self.problems}
 
 
+CATALOGUE_ENV = "LAWSTATS_CATALOGUE"  # a folder that replaces the shipped catalogue (tests, drafts of a new domain)
+
+
 def load(folder: Path | str | None = None) -> Catalogue:
-    """The catalogue in ``folder`` (default: the one shipped in ``lawstats/catalogue``), validated."""
-    if folder is None:
-        return _load_default()
-    return _load(Path(folder))
+    """The catalogue in ``folder`` (default: the folder ``$LAWSTATS_CATALOGUE`` names, else the one shipped in
+    ``lawstats/catalogue``), validated."""
+    if folder is not None:
+        return _load(Path(folder))
+    chosen = os.environ.get(CATALOGUE_ENV)
+    return _load_named(str(Path(chosen).resolve())) if chosen else _load_default()
 
 
 @lru_cache(maxsize=1)
 def _load_default() -> Catalogue:
     return _load(FOLDER)
+
+
+@lru_cache(maxsize=4)
+def _load_named(folder: str) -> Catalogue:
+    # keyed on the folder: a process (a test) that points LAWSTATS_CATALOGUE elsewhere gets that catalogue
+    return _load(Path(folder))
 
 
 def _load(folder: Path) -> Catalogue:
@@ -519,7 +533,8 @@ class _Reader:
         choices = tuple(tuple(c) for c in raw.get("choices", ()))
         return Measure(entry, domain, raw["zh"], raw["en"], unit, kind, rollup, value_range,
                        raw.get("definition_zh", ""), raw.get("definition_en", ""), tuple(raw.get("aliases", ())),
-                       tuple(raw.get("phrasings", ())), raw.get("breakdown"), choices, derived)
+                       tuple(raw.get("phrasings", ())), raw.get("breakdown"), choices, derived,
+                       bool(raw.get("headline", False)))
 
     def _range(self, file: str, entry: str, raw: Any, numeric: bool) -> tuple[float, float] | None:
         if raw is None:

@@ -18,11 +18,35 @@ from lawstats.slides import fit_number, text_width  # slide text layout, shared 
 
 FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 PALETTE = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#546e7a"]
+ALARM_COLOR = PALETTE[0]  # red: only for a check that fails, never for ordinary bars
+SERIES_COLORS = PALETTE[1:]  # what ordinary marks are coloured from
+
+# One colour per concept, declared once and keyed on the measure id (``concept`` in summary's frames): 户籍 is
+# the same blue in the structure, the household sizes and the trend; 耕地 the same green in the bar and the donut.
+CONCEPT_COLORS = {
+    "registered_persons": "#1565c0", "registered_households": "#1565c0",
+    "resident_persons": "#ef6c00", "resident_households": "#ef6c00",
+    "minority_persons": "#6a1b9a", "other_registered": "#90a4ae",
+    "cultivated_area": "#2e7d32", "forest_area": "#5d4037",
+    "persons_per_subgrid": "#1565c0", "households_per_subgrid": "#00838f",
+    "township": "#546e7a", "grid_areas": "#00838f", "sub_grids": "#1565c0",
+}
+NEUTRAL_COLOR = "#1565c0"
+SMALL_SHARE = 5.0  # a part under 5% of a whole is a bar with its number, not an invisible slice
+
+
+def concept_color(concept, default: str = NEUTRAL_COLOR) -> str:
+    return CONCEPT_COLORS.get(concept, default) if isinstance(concept, str) else default
+
+
+def _colors(frame, default: str = NEUTRAL_COLOR) -> list[str]:
+    concepts = frame["concept"] if "concept" in frame else [None] * len(frame)
+    return [concept_color(c, default) for c in concepts]
 
 pio.templates["lawstats"] = go.layout.Template(layout=go.Layout(
     font=dict(family=FONT_FAMILY, size=14, color="#212121"),
     title=dict(font=dict(size=18), x=0, xanchor="left"),
-    colorway=PALETTE,
+    colorway=SERIES_COLORS,
     paper_bgcolor="white", plot_bgcolor="white",
     margin=dict(l=60, r=30, t=60, b=50),
     xaxis=dict(showgrid=False, linecolor="#9e9e9e", ticks="outside", automargin=True),
@@ -106,14 +130,27 @@ def _styled(fig: go.Figure, title: str, present: bool, height: int | None) -> go
     return fig
 
 
+def _count_axis(values, from_zero: bool = True) -> dict:
+    """Ticks of an axis of counts: whole numbers only (never 0.5 persons). A narrow range (up to 8 from zero,
+    or a spread of 5 on an axis fitted to the values) would get 0.5 steps: step 1 there."""
+    values = [float(v) for v in values if v == v]
+    if values and all(v.is_integer() for v in values):
+        narrow = max(values) <= 8 if from_zero else max(values) - min(values) <= 5
+        return {"tickformat": ",d", **({"dtick": 1} if narrow else {})}
+    return {"tickformat": ","}
+
+
 def _hbars(frame, title: str, axis: str, present: bool, height: int | None, color: str | None = None) -> go.Figure:
-    """Horizontal bars, first row on top, each labelled with its value and unit."""
+    """Horizontal bars, first row on top, each labelled with its value and unit, coloured by concept (an
+    empty frame gives a figure with no trace: the page says what is missing instead of drawing it)."""
     fig = new_figure(title, present)
+    if frame.empty:
+        return fig
     labels = [plain(i) for i in frame["item"]]
     values = frame["value"].astype("float64")
     top = float(values.max()) if values.notna().any() else 0.0
     fig.add_trace(go.Bar(
-        y=labels, x=values, orientation="h", marker_color=color or PALETTE[1],
+        y=labels, x=values, orientation="h", marker_color=_colors(frame, color or NEUTRAL_COLOR),
         text=[with_unit(v, u) for v, u in zip(values, frame["unit"])], cliponaxis=False, textangle=0,
         # the label inside a long bar, after a short one: never cut off at the chart's right edge
         textposition=["inside" if top > 0 and v >= 0.55 * top else "outside" for v in values.fillna(0)],
@@ -122,44 +159,109 @@ def _hbars(frame, title: str, axis: str, present: bool, height: int | None, colo
     fig.update_layout(showlegend=False, height=height or max(200, 110 + 48 * len(frame)),
                       bargap=0.35 if len(frame) > 2 else 0.5,
                       margin=dict(r=40), uniformtext=dict(minsize=12, mode="show"))
-    fig.update_xaxes(title_text=axis, range=[0, top * 1.3 if top > 0 else 1], tickformat=",")
+    fig.update_xaxes(title_text=axis, range=[0, top * 1.3 if top > 0 else 1], **_count_axis(values))
     fig.update_yaxes(autorange="reversed", tickformat=None)
+    return fig
+
+
+def _panel_title(part, group: str, lang: str) -> str:
+    """“单位：人” for a panel of one unit; “村和社区（个）” for a named group of one unit; the name alone where
+    the items' units differ in words (villages, communities)."""
+    units = list(dict.fromkeys(part["unit"]))
+    if group in units:
+        return t("pages.axis.unit", lang, unit=plain(group))
+    return unit_title(plain(group), units[0], lang) if len(units) == 1 else plain(group)
+
+
+def _hbars_by_group(frame, title: str, lang: str, present: bool, height: int | None) -> go.Figure:
+    """Horizontal bars in one panel per ``group`` (a unit, or a kind of thing), each panel with its own axis:
+    never two units on one axis. One group is plain ``_hbars``."""
+    groups = list(dict.fromkeys(frame["group"])) if len(frame) else []
+    if len(groups) <= 1:
+        unit = frame["unit"].iloc[0] if len(frame) else ""
+        axis = unit_title(plain(groups[0]), unit, lang) if groups and groups[0] != unit else t(
+            "pages.axis.unit", lang, unit=unit)
+        return _hbars(frame, title, axis, present, height)
+    sizes = [int((frame["group"] == g).sum()) for g in groups]
+    fig = make_subplots(rows=len(groups), cols=1, row_heights=sizes, vertical_spacing=0.16,
+                        subplot_titles=[_panel_title(frame[frame["group"] == g], g, lang) for g in groups])
+    fig.update_annotations(x=0, xanchor="right")  # over the item labels, ending at the axis: never cut off
+    for row, group in enumerate(groups, start=1):
+        part = frame[frame["group"] == group]
+        values = part["value"].astype("float64")
+        top = float(values.max()) if values.notna().any() else 0.0
+        fig.add_trace(go.Bar(
+            y=[plain(i) for i in part["item"]], x=values, orientation="h", marker_color=_colors(part),
+            text=[with_unit(v, u) for v, u in zip(values, part["unit"])], cliponaxis=False, showlegend=False,
+            # inside a long bar, after a short one (as _hbars): never cut off at a narrow chart's right edge
+            textposition=["inside" if top > 0 and v >= 0.55 * top else "outside" for v in values.fillna(0)],
+            insidetextanchor="end", insidetextfont=dict(color="white"), outsidetextfont=dict(color="#212121"),
+            hovertemplate="%{y}: %{x:,}<extra></extra>"), row=row, col=1)
+        fig.update_xaxes(range=[0, top * 1.3 if top > 0 else 1], row=row, col=1, **_count_axis(values))
+        fig.update_yaxes(autorange="reversed", tickformat=None, row=row, col=1)
+    fig = _styled(fig, title, present, height or max(260, 120 + 44 * len(frame) + 60 * len(groups)))
+    fig.update_layout(bargap=0.35, margin=dict(t=90))
     return fig
 
 
 def _paneled_bars(frame, title: str, lang: str, present: bool, height: int | None) -> go.Figure:
     """Small multiples: one panel per ``group`` with its own unit, bars per ``series`` in the same colours."""
     groups = list(dict.fromkeys(frame["group"]))
-    series_colors = {s: PALETTE[(i + 1) % len(PALETTE)] for i, s in enumerate(dict.fromkeys(frame["series"]))}
+    if not groups:
+        return _styled(go.Figure(), title, present, height)
     titles = [unit_title(plain(g), frame.loc[frame["group"] == g, "unit"].iloc[0], lang) for g in groups]
     fig = make_subplots(rows=1, cols=len(groups), horizontal_spacing=0.12, subplot_titles=titles)
     for col, group in enumerate(groups, start=1):
         part = frame[frame["group"] == group]
         fig.add_trace(go.Bar(
             x=[plain(s) for s in part["series"]], y=part["value"].astype("float64"),
-            marker_color=[series_colors[s] for s in part["series"]],
+            marker_color=_colors(part),
             text=[number_text(v) for v in part["value"]], textposition="outside", cliponaxis=False,
             hovertemplate="%{x}: %{y:,}<extra>" + plain(group) + "</extra>", showlegend=False), row=1, col=col)
         top = float(part["value"].max()) if part["value"].notna().any() else 0.0
-        fig.update_yaxes(range=[0, top * 1.15 if top > 0 else 1], tickformat=",", row=1, col=col)
+        fig.update_yaxes(range=[0, top * 1.15 if top > 0 else 1], row=1, col=col, **_count_axis(part["value"]))
     fig = _styled(fig, title, present, height)
     fig.update_layout(uniformtext=dict(minsize=12, mode="show"), margin=dict(t=90))
     return fig
 
 
 def _donut(frame, title: str, lang: str, present: bool, height: int | None) -> go.Figure:
-    """Parts of a whole, each slice labelled with its value, unit and share."""
+    """Parts of a whole, each slice labelled with its value, unit and share. A part under ``SMALL_SHARE``
+    percent would be an invisible slice: then the parts are bars labelled with value and share. One part alone
+    is no composition: a bar too."""
     fig = new_figure(title, present)
+    if frame.empty:
+        return fig
     unit = frame["unit"].iloc[0] if len(frame) else ""
+    total = float(frame["value"].sum())
+    shares = frame["value"].astype("float64") / total * 100 if total > 0 else frame["value"] * 0
+    if len(frame) < 2 or float(shares.min()) < SMALL_SHARE:
+        return _share_bars(frame, shares, title, present, height)
     unit_text = "%" if unit == "%" else f" {unit}" if unit else ""
     fig.add_trace(go.Pie(
         labels=[plain(i) for i in frame["item"]], values=frame["value"].astype("float64"), hole=0.55, sort=False,
         direction="clockwise", rotation=_first_slice_at_three(frame["value"]), automargin=True,
-        marker=dict(colors=PALETTE[1:], line=dict(color="white", width=2)),
+        marker=dict(colors=_colors(frame), line=dict(color="white", width=2)),
         texttemplate="%{label}<br>%{value:,}" + unit_text + "<br>%{percent:.2%}", textposition="outside",
         textfont=dict(size=12),
         hovertemplate="%{label}: %{value:,}" + unit_text + " (%{percent:.2%})<extra></extra>"))
     fig.update_layout(showlegend=False, height=height or CHART_HEIGHT, margin=dict(l=10, r=10, t=80, b=30))
+    return fig
+
+
+def _share_bars(frame, shares, title: str, present: bool, height: int | None) -> go.Figure:
+    """The parts of a whole as horizontal bars, each labelled “162 人 · 0.64%”."""
+    fig = new_figure(title, present)
+    values = frame["value"].astype("float64")
+    top = float(values.max()) if values.notna().any() else 0.0
+    fig.add_trace(go.Bar(
+        y=[plain(i) for i in frame["item"]], x=values, orientation="h", marker_color=_colors(frame),
+        text=[f"{with_unit(v, u)} · {number_text(round(s, 2))}%" if len(frame) > 1 else with_unit(v, u)
+              for v, u, s in zip(values, frame["unit"], shares)],
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{x:,}<extra></extra>"))
+    fig.update_layout(showlegend=False, height=height or max(220, 130 + 60 * len(frame)), bargap=0.4)
+    fig.update_xaxes(range=[0, top * 1.45 if top > 0 else 1], **_count_axis(values))
+    fig.update_yaxes(autorange="reversed", tickformat=None)
     return fig
 
 
@@ -187,14 +289,14 @@ def household_sizes(frame, lang: str, present: bool = False, height: int | None 
     """Persons per household, registered and resident (``summary.household_sizes``)."""
     unit = frame["unit"].iloc[0] if len(frame) else ""
     return _hbars(frame, t("pages.chart.household_size", lang), unit_title(t("pages.axis.household_size", lang),
-                                                                            unit, lang), present, height, PALETTE[2])
+                                                                            unit, lang), present, height)
 
 
 def land_areas(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Cultivated vs forest land in 亩 (``summary.land_areas``)."""
     unit = frame["unit"].iloc[0] if len(frame) else ""
     return _hbars(frame, t("pages.chart.land_areas", lang), unit_title(t("pages.axis.area", lang), unit, lang),
-                  present, height, PALETTE[2])
+                  present, height)
 
 
 def land_composition(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
@@ -206,7 +308,7 @@ def land_per_person(frame, lang: str, present: bool = False, height: int | None 
     """Cultivated and forest land per registered person (``summary.land_per_person``)."""
     unit = frame["unit"].iloc[0] if len(frame) else ""
     return _hbars(frame, t("pages.chart.land_per_person", lang),
-                  unit_title(t("pages.axis.per_person", lang), unit, lang), present, height, PALETTE[2])
+                  unit_title(t("pages.axis.per_person", lang), unit, lang), present, height)
 
 
 def grid_chain(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
@@ -214,8 +316,9 @@ def grid_chain(frame, lang: str, present: bool = False, height: int | None = Non
     arrow with the average branching (``summary.grid_chain``). No split per area is drawn: the report has none."""
     fig = new_figure(t("pages.chart.grid_chain", lang), present)
     values = [float(v) for v in frame["value"]]
-    for i, (item, value, unit) in enumerate(zip(frame["item"], values, frame["unit"])):
-        color = PALETTE[(i + 1) % len(PALETTE)]
+    concepts = frame["concept"] if "concept" in frame else [None] * len(frame)
+    for i, (item, value, unit, concept) in enumerate(zip(frame["item"], values, frame["unit"], concepts)):
+        color = concept_color(concept, SERIES_COLORS[i % len(SERIES_COLORS)])
         fig.add_shape(type="rect", x0=i - 0.36, x1=i + 0.36, y0=0.15, y1=0.85, line=dict(color=color, width=2),
                       fillcolor=color, opacity=0.12, layer="below")
         fig.add_annotation(x=i, y=0.7, text=plain(item), showarrow=False, font=dict(size=15, color="#424242"))
@@ -236,19 +339,17 @@ def grid_chain(frame, lang: str, present: bool = False, height: int | None = Non
 
 def grid_coverage(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """What the grid covers: villages, communities, enterprises, schools, shops (``summary.grid_coverage``)."""
-    return _hbars(frame, t("pages.chart.grid_coverage", lang), t("pages.axis.count", lang), present, height)
+    return _hbars_by_group(frame, t("pages.chart.grid_coverage", lang), lang, present, height)
 
 
 def grid_loads(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Registered persons and households per sub-grid (``summary.grid_loads``)."""
-    return _hbars(frame, t("pages.chart.grid_load", lang), t("pages.axis.per_subgrid", lang), present, height,
-                  PALETTE[3])
+    return _hbars(frame, t("pages.chart.grid_load", lang), t("pages.axis.per_subgrid", lang), present, height)
 
 
 def safety_counts(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
     """Key persons, mental illness managed, dispute groups, belief venues, clues (``summary.safety_counts``)."""
-    return _hbars(frame, t("pages.chart.safety_counts", lang), t("pages.axis.count", lang), present, height,
-                  PALETTE[0])
+    return _hbars_by_group(frame, t("pages.chart.safety_counts", lang), lang, present, height)
 
 
 def training_sessions(frame, lang: str, present: bool = False, height: int | None = None) -> go.Figure:
@@ -265,6 +366,8 @@ def training_rates(frame, lang: str, present: bool = False, height: int | None =
     rows = [_rate_row_label(p, s, lang) for p, s in zip(frame["item"], frame["series"])]
     for i, series in enumerate(dict.fromkeys(frame["series"])):
         mask = (frame["series"] == series).to_numpy()
+        if frame.loc[mask, "stated"].isna().all():
+            continue  # no stated rate of this kind (only computed ones, the diamonds): no empty bar trace
         fig.add_trace(go.Bar(
             y=[r for r, m in zip(rows, mask) if m], x=frame.loc[mask, "stated"].astype("float64"), orientation="h",
             name=plain(series), marker_color=PALETTE[(i + 1) % len(PALETTE)],
@@ -275,7 +378,9 @@ def training_rates(frame, lang: str, present: bool = False, height: int | None =
     if computed.any():
         fig.add_trace(go.Scatter(
             y=[r for r, m in zip(rows, computed) if m], x=frame.loc[computed, "computed"].astype("float64"),
-            mode="markers", name=t("pages.computed", lang),
+            # with no stated bars to carry the numbers, the diamonds are labelled themselves
+            mode="markers" if frame["stated"].notna().any() else "markers+text", name=t("pages.computed", lang),
+            text=[with_unit(v, "%") for v in frame.loc[computed, "computed"]], textposition="middle left",
             marker=dict(symbol="diamond", size=14, color=TARGET_COLOR, line=dict(color="white", width=1)),
             hovertemplate="%{y}: %{x:,}%<extra>" + t("pages.computed", lang) + "</extra>"))
     if frame["target"].notna().any():
@@ -308,14 +413,17 @@ def trend_lines(frame, lang: str, present: bool = False, height: int | None = No
     for i, group in enumerate(groups):
         part = frame[frame["group"] == group]
         unit = part["unit"].iloc[0]
+        color = concept_color(part["concept"].iloc[0] if "concept" in part else None,
+                              SERIES_COLORS[i % len(SERIES_COLORS)])
         changes = [("" if c is None or c != c else f"<br>{t('common.yoy', lang)} {'+' if c >= 0 else ''}"
                     f"{number_text(round(c, 2))}") for c in part["yoy"]]
         fig.add_trace(go.Scatter(
             x=part["year"], y=part["value"].astype("float64"), mode="lines+markers", showlegend=False,
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=8), customdata=changes,
+            line=dict(color=color, width=3), marker=dict(size=8, color=color), customdata=changes,
             hovertemplate="%{x}: %{y:,}" + ("%" if unit == "%" else f" {unit}") + "%{customdata}<extra></extra>"),
             row=i // columns + 1, col=i % columns + 1)
-        fig.update_yaxes(title_text=unit, tickformat=",", row=i // columns + 1, col=i % columns + 1)
+        fig.update_yaxes(title_text=unit, row=i // columns + 1, col=i % columns + 1,
+                         **_count_axis(part["value"], from_zero=False))
         fig.update_xaxes(tickformat="d", dtick=1, row=i // columns + 1, col=i % columns + 1)
     return _styled(fig, t("pages.chart.trend", lang), present, height or 300 * rows + 80)
 
@@ -429,7 +537,7 @@ def kpi_tiles(kpis, columns: int, height: int, width: int = 1800) -> go.Figure:
         fig.add_shape(type="rect", xref="paper", yref="paper", x0=x0, x1=x0 + tile_w, y0=y0, y1=y1,
                       fillcolor=SLIDE_TILE, line=dict(width=0), layer="below")
         fig.add_shape(type="rect", xref="paper", yref="paper", x0=x0, x1=x0 + 0.006, y0=y0, y1=y1,
-                      fillcolor=SLIDE_ACCENT, line=dict(width=0))
+                      fillcolor=ALARM_COLOR if kpi.warning else NEUTRAL_COLOR, line=dict(width=0))
         fig.add_annotation(x=left, y=y1 - 0.04 * tile_h, text=wrap_text(kpi.label, label_em), showarrow=False,
                            xref="paper", yref="paper", xanchor="left", yanchor="top", align="left",
                            font=dict(size=label_size, color=SLIDE_INK))
@@ -467,7 +575,7 @@ def title_card(subtitle: str, lines, height: int) -> go.Figure:
                   fillcolor=SLIDE_ACCENT, line=dict(width=0))
     fig.add_annotation(x=0.025, y=0.92, text=f"<b>{plain(subtitle)}</b>", showarrow=False, xref="paper",
                        yref="paper", xanchor="left", yanchor="top", font=dict(size=48, color=SLIDE_ACCENT))
-    text = "<br>".join(plain(line) for line in lines)
+    text = "<br>".join(wrap_text(line, 30) for line in lines)  # a long data-version line wraps on the card
     fig.add_annotation(x=0.025, y=0.70, text=text, showarrow=False, xref="paper", yref="paper", xanchor="left",
                        yanchor="top", align="left", font=dict(size=32, color=SLIDE_INK))
     fig.update_xaxes(visible=False)
@@ -550,7 +658,7 @@ def slide_table(table, height: int, width: int = 1800, font_size: int = 24) -> g
 # Comparison charts (the compare page): ranking, distribution, region × year heatmap, two indicators.
 # Each takes the small frames ``lawstats.compare`` returns, so no chart carries more than ~5,000 marks.
 
-HIGHLIGHT_COLOR = PALETTE[0]
+HIGHLIGHT_COLOR = "#0d47a1"  # the chosen region: dark blue among grey peers (red is for failing checks)
 PEER_COLOR = "#90a4ae"
 OTHERS_COLOR = "#cfd8dc"
 
@@ -558,6 +666,11 @@ OTHERS_COLOR = "#cfd8dc"
 def _indicator_unit_text(indicator: Indicator, lang: str) -> str:
     unit = indicator.unit(lang)
     return "%" if unit == "%" else (f" {unit}" if unit else "")
+
+
+def _indicator_axis(indicator: Indicator, values, from_zero: bool = True) -> dict:
+    """An indicator's value axis: whole-number ticks for a count (never 2.5 persons)."""
+    return _count_axis(values, from_zero) if indicator.decimals == 0 else {"tickformat": ","}
 
 
 def ranking_bars(rows, indicator: Indicator, title: str, lang: str, others_label,
@@ -580,8 +693,8 @@ def ranking_bars(rows, indicator: Indicator, title: str, lang: str, others_label
         textposition="outside", hovertemplate="%{y}: %{x:,}" + _indicator_unit_text(indicator, lang) + "<extra></extra>"))
     low, high = float(min(values.min(), 0)), float(max(values.max(), 0))
     fig.update_layout(showlegend=False, height=max(260, 110 + 26 * len(rows)), bargap=0.25)
-    fig.update_xaxes(title_text=axis_title(indicator, lang), tickformat=",",
-                     range=[low * 1.25, high * 1.25 if high > 0 else 1])
+    fig.update_xaxes(title_text=axis_title(indicator, lang), range=[low * 1.25, high * 1.25 if high > 0 else 1],
+                     **_indicator_axis(indicator, values))
     fig.update_yaxes(autorange="reversed", tickformat=None, type="category")
     return fig
 
@@ -650,6 +763,9 @@ def indicator_scatter(points, x: Indicator, y: Indicator, title: str, lang: str,
             marker=dict(color=HIGHLIGHT_COLOR, size=15, symbol="diamond", line=dict(color="white", width=1.5)),
             hovertemplate="%{text}<br>%{x:,.2f}, %{y:,.2f}<extra></extra>"))
     fig.update_layout(showlegend=False, height=CHART_HEIGHT + 60)
-    fig.update_xaxes(title_text=axis_title(x, lang), tickformat=",", showgrid=True, gridcolor="#eeeeee")
-    fig.update_yaxes(title_text=axis_title(y, lang), tickformat=",")
+    x_values = points["x"] if binned is None else binned["x"]
+    y_values = points["y"] if binned is None else binned["y"]
+    fig.update_xaxes(title_text=axis_title(x, lang), showgrid=True, gridcolor="#eeeeee",
+                     **_indicator_axis(x, x_values, from_zero=False))
+    fig.update_yaxes(title_text=axis_title(y, lang), **_indicator_axis(y, y_values, from_zero=False))
     return fig

@@ -12,6 +12,7 @@
     python -m lawstats synth OUT_DIR --scale county|province|national [--years 2015-2024] [--seed N]
     python -m lawstats bench --scale county|province|national [--json FILE] [--repeats N] [--workdir DIR]
     python -m lawstats catalogue [--format table|csv|json]
+    python -m lawstats migrate-store FROM TO | housekeeping [--keep-hours H]      (--store: which store)
     python -m lawstats extract REPORT [--region R] [--year Y] [--format table|json|csv] [--encoding E]
     python -m lawstats extract-eval DIR [--figures CSV] [--threshold T] [--format table|json] [--details]
 """
@@ -23,7 +24,7 @@ import json
 import sys
 from pathlib import Path
 
-from lawstats import seed, storage, summary
+from lawstats import lake, seed, storage, summary
 from lawstats.errors import LawstatsError
 from lawstats.i18n import t
 
@@ -36,6 +37,8 @@ REGION_HELP = ("region: a name (新华乡), a name with its parents (腾冲市�
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lawstats", description="乡镇统计看板 lawstats")
     parser.add_argument("--db", help="database file (default: $LAWSTATS_DB or data/lawstats.duckdb)")
+    parser.add_argument("--store", help="the store: a DuckDB file, ducklake:sqlite:CATALOG_FILE or "
+                        "ducklake:postgres:DSN (default: $LAWSTATS_STORE, else --db)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh")
     parser.add_argument("--no-seed", action="store_true",
                         help="a new database starts empty instead of with the default data of data/")
@@ -59,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_deck_command(sub)
     _add_scale_commands(sub)
     _add_catalogue_command(sub)
+    _add_store_commands(sub)
     _add_report_commands(sub)
     return parser
 
@@ -80,7 +84,10 @@ def _store(args, *, writing: bool = False) -> storage.Store:
     JSON). A writing command on a read-only database is refused before any file is read."""
     from lawstats.errors import DatabaseError
 
-    path = Path(args.db) if args.db else seed.default_db_path()
+    setting = args.store or args.db or seed.default_store()
+    if lake.store_spec(setting).is_lake:
+        return seed.open_store(setting, load_default=not args.no_seed)  # a lake makes its own folders
+    path = Path(setting)
     if not writing and not path.parent.is_dir():
         raise LawstatsError("cli.db_folder_missing", folder=str(path.parent), path=str(path))
     new_folder, new_file = not path.parent.exists(), not path.exists()
@@ -365,7 +372,7 @@ def _skip_columns(args) -> tuple[str, ...]:
 def _table_label(table_id: str, lang: str) -> str:
     from lawstats import uploads
 
-    return dict(uploads.table_choices(lang)).get(table_id, table_id)
+    return uploads.table_label(table_id, lang)
 
 
 def _columns_accounted_for(upload, args) -> bool:
@@ -376,6 +383,8 @@ def _columns_accounted_for(upload, args) -> bool:
     for file, columns in upload.skipped_by_file.items():
         print(t("cli.columns_skipped", args.lang, file=file, count=f"{len(columns):,}",
                 columns=uploads.columns_text(columns, args.lang)))
+    for file, columns in upload.measure_columns.items():  # stored as catalogue measures, said so
+        print(t("cli.measure_columns", args.lang, file=file, columns=uploads.measure_columns_text(columns, args.lang)))
     out = sys.stdout if args.skip_unknown_columns else sys.stderr
     for file, (table_id, columns) in upload.unknown_by_file.items():
         print(t("cli.unknown_columns", args.lang, file=file, count=f"{len(columns):,}",
@@ -607,6 +616,44 @@ def _display_width(text: str) -> int:
 
 
 COMMANDS["catalogue"] = cmd_catalogue
+
+
+# --- stores: moving data between stores, a lake's housekeeping (issue 12, lawstats.lake) ---
+
+
+def _add_store_commands(sub) -> None:
+    p = sub.add_parser("migrate-store", help="copy every batch, with the whole history, from one store into a new "
+                                             "empty one (a DuckDB file, ducklake:sqlite:… or ducklake:postgres:…)")
+    p.add_argument("source", help="the store to copy from")
+    p.add_argument("target", help="the empty store to copy into (created if missing)")
+    p = sub.add_parser("housekeeping", help="a lake's upkeep: merge small data files, expire old snapshots and "
+                                            "delete the files only they used (nothing to do for a DuckDB file)")
+    p.add_argument("--keep-hours", type=float, default=1.0,
+                   help="keep snapshots this recent, for readers still on them (default: 1)")
+
+
+def cmd_migrate_store(args) -> int:
+    source = seed.open_store(args.source, load_default=False)
+    try:
+        target = seed.open_store(args.target, load_default=False)
+        try:
+            batches = storage.copy_store(source, target)
+            print(t("cli.store_migrated", args.lang, source=source.path, target=target.path, batches=batches))
+        finally:
+            target.close()
+    finally:
+        source.close()
+    return 0
+
+
+def cmd_housekeeping(args) -> int:
+    store = _store(args, writing=True)
+    done = storage.housekeeping(store, keep_hours=args.keep_hours)
+    print(t("cli.housekeeping_done", args.lang, before=done["files_before"], after=done["files_after"]))
+    return 0
+
+
+COMMANDS.update({"migrate-store": cmd_migrate_store, "housekeeping": cmd_housekeeping})
 
 
 # --- reports: a township report's figures with their sentences, and the extractor's score (lawstats.report) ---

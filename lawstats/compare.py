@@ -157,3 +157,24 @@ def ranking_table(ranking: pd.DataFrame, decimals: int) -> pd.DataFrame:
     out["value"] = out["value"].round(decimals)
     out["percentile"] = out["percentile"].round(1)
     return out
+
+
+FEW_REGIONS = 2  # with this many regions or fewer, a ranking, a histogram and a percentile mean nothing
+
+
+def too_few(ranking: pd.DataFrame) -> bool:
+    """True when the comparison has so few regions that the page shows their trend instead."""
+    return len(ranking) <= FEW_REGIONS
+
+
+def region_trends(values: pd.DataFrame, indicator_id: str, region_ids: list[int], unit: str) -> pd.DataFrame:
+    """The indicator of a few regions over their years, as ``summary.indicator_series`` frames are (``group``:
+    the region, ``year``, ``value``, ``yoy``: the change from its previous year with a value, ``unit``)."""
+    frame = values.loc[values["region_id"].isin(region_ids), ["region_id", "name", "year", indicator_id]]
+    frame = frame.dropna(subset=[indicator_id]).sort_values(["region_id", "year"])
+    frame["yoy"] = frame.groupby("region_id")[indicator_id].diff()
+    out = pd.DataFrame({"group": frame["name"].astype(str), "year": frame["year"].astype("int64"),
+                        "value": frame[indicator_id].astype("float64"),
+                        "yoy": frame["yoy"].astype("float64"), "unit": unit})
+    out["yoy"] = out["yoy"].astype(object).where(out["yoy"].notna(), None)
+    return out.reset_index(drop=True)

@@ -307,6 +307,8 @@ def sheet_table(headers: list[str]) -> str | None:
     """The table a workbook sheet holds, or None when its header names no table with the columns that
     identify a row (a sheet of notes, a list of column meanings): such a sheet is listed, not imported."""
     table_id = recognise_table(headers)
+    if table_id is None and is_measures_file(headers):
+        return OBSERVATIONS
     if table_id is None or table_id == REGIONS:
         return table_id
     table = TABLES_BY_ID[table_id]
@@ -564,6 +566,9 @@ class ParsedFile:
     headers: dict[str, str] = field(default_factory=dict)  # column id -> the header as the file wrote it
     sheet: str | None = None  # the workbook sheet the rows came from
     skipped_columns: list[str] = field(default_factory=list)  # left out as the user asked
+    # catalogue measures that are not registry columns (issue 10 §3): header -> measure id, and their values
+    measure_columns: dict[str, str] = field(default_factory=dict)
+    observations: pd.DataFrame | None = None
 
     @property
     def label(self) -> str:
@@ -592,6 +597,8 @@ def parse_file(name: str, raw: RawTable, resolver: RegionResolver, options: Impo
                        first_data_row=raw.first_data_row, sheet=raw.sheet, sheets=raw.sheets, notices=raw.notices)
     headers = list(raw.frame.columns)
     table_id = table_id_of(options.table) if options.table else recognise_table(headers)
+    if table_id is None and is_measures_file(headers):
+        table_id = OBSERVATIONS
     if table_id is None:
         log.add(None, ", ".join(headers[:8]), "", "table_not_recognised")
         return None
@@ -599,8 +606,8 @@ def parse_file(name: str, raw: RawTable, resolver: RegionResolver, options: Impo
     if table_id == REGIONS:
         parsed = _parse_regions(name, raw, frame, resolver, log, notices)
     else:
-        parsed = _parse_facts(name, raw, frame, TABLES_BY_ID[table_id], resolver, options, log, notices,
-                              seen or SeenKeys())
+        table = MEASURES_ONLY if table_id == OBSERVATIONS else TABLES_BY_ID[table_id]
+        parsed = _parse_facts(name, raw, frame, table, resolver, options, log, notices, seen or SeenKeys())
     if parsed is not None:
         parsed.blank_rows = blank_rows
         parsed.sheet = raw.sheet if len(raw.sheets) > 1 else None
@@ -767,13 +774,14 @@ def _parse_facts(name, raw, frame, table: Table, resolver, options, log: Problem
     before = len(log)
     for p in match.problems:
         log.add(p.row, p.column, p.value, p.kind, p.detail)
+    measures, match.unknown = _measure_headers(match.unknown, log)
     by_id = {c.id: h for h, (c, _) in match.columns.items()}
     missing = [c for c in (registry.REGION, registry.YEAR, *table.key_columns) if c.id not in by_id]
     if registry.REGION.id not in by_id and registry.REGION_CODE.id in by_id:
         missing = [c for c in missing if c.id != registry.REGION.id]
     for c in missing:
         log.add(None, c.zh, "", "missing_column", c.zh)
-    no_values = not any(c.id in by_id for c in table.value_columns)
+    no_values = not any(c.id in by_id for c in table.value_columns) and not measures
     if no_values:
         log.add(None, ", ".join(frame.columns[:8]), "", "no_value_columns", table.zh)
     if missing or no_values:  # rows cannot be read at all; a bad unit or a repeated column can wait
@@ -799,9 +807,12 @@ def _parse_facts(name, raw, frame, table: Table, resolver, options, log: Problem
     _check_duplicates(region_ids, years, values, table, by_id, frame, excel, log, seen)
     if sum(int(a.sum()) for a in approx.values()):
         notices.append(("notice.approximate", {"count": sum(int(a.sum()) for a in approx.values())}))
-    rows = _typed_rows(table, region_ids, years, values, approx, len(frame), name) if len(log) == before else \
-        pd.DataFrame()
-    return ParsedFile(name, table.id, rows, match.unknown, new_regions, notices, excel, headers=by_id)
+    observations = _observations_of(frame, measures, table, region_ids, years, values, excel, log, name)
+    rows = _typed_rows(table, region_ids, years, values, approx, len(frame), name) \
+        if len(log) == before and table is not MEASURES_ONLY else pd.DataFrame()
+    return ParsedFile(name, table.id, rows, match.unknown, new_regions, notices, excel, headers=by_id,
+                      measure_columns={h: m.id for h, (m, _) in measures.items()},
+                      observations=observations if len(log) == before else None)
 
 
 def _resolve_regions(frame, by_id, resolver: RegionResolver, options: ImportOptions, excel: np.ndarray,
@@ -1247,14 +1258,15 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
             parsed.append(result)
     seen_tables: dict[str, str] = {}
     for f in parsed:
-        if f.table_id in seen_tables and f.table_id != REGIONS:
+        if f.table_id in seen_tables and f.table_id not in (REGIONS, OBSERVATIONS):
             log.start_file(f.label)
             log.add(None, f.label, "", "table_twice", seen_tables[f.table_id])
         seen_tables[f.table_id] = f.label
     if len(log):
         _fail(log)
     new_regions = resolver.new_regions()
-    if not any(len(f.rows) for f in parsed) and new_regions.empty:
+    observations = [f.observations for f in parsed if f.observations is not None and len(f.observations)]
+    if not any(len(f.rows) for f in parsed) and not observations and new_regions.empty:
         had_rows = had_rows and any(f.table_id == REGIONS for f in parsed)
         raise InvalidFile("error.nothing_new" if had_rows else "error.no_rows")
 
@@ -1265,6 +1277,8 @@ def prepare_import(regions: pd.DataFrame | RegionIndex, files: list[tuple[str, R
                      note=options.note, synthetic=synthetic)
     if not new_regions.empty:
         batch.regions = new_regions
+    if observations:
+        batch.observations = pd.concat(observations, ignore_index=True)
     for f in parsed:
         if f.table_id == REGIONS or not len(f.rows):
             continue
@@ -1306,7 +1320,8 @@ def _join_parts(parts: list[ParsedFile]) -> ParsedFile:
         unknown_columns=list(dict.fromkeys(c for p in parts for c in p.unknown_columns)),
         new_regions=[r for p in parts for r in p.new_regions], notices=_join_notices(parts),
         excel_rows=np.concatenate([p.excel_rows for p in parts]), headers=first.headers, sheet=first.sheet,
-        skipped_columns=first.skipped_columns)
+        skipped_columns=first.skipped_columns, measure_columns=first.measure_columns,
+        observations=_concat_observations([p.observations for p in parts]))
 
 
 def _concat_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -1358,3 +1373,128 @@ def _release_texts(raw: RawTable) -> None:
     """Keep a parsed file's headers, let go of its cell texts, and hand the freed Arrow memory back."""
     raw.frame = pd.DataFrame(columns=raw.frame.columns, dtype="str")  # a slice would keep the Arrow buffers
     pa.default_memory_pool().release_unused()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Catalogue measures (issue 10 §3): a header that names a catalogue measure which is not a registry column is
+# stored as an observation (``NewBatch.observations``) instead of being listed as unknown. A file of region,
+# year and such measures only is read as the pseudo table OBSERVATIONS.
+
+OBSERVATIONS = "observations"
+MEASURES_ONLY = Table(OBSERVATIONS, "指标项", "Catalogue measures", "", ())
+# How a catalogue measure's cells are read: counts are whole numbers, rates may carry %, the rest decimals
+# (no unit inside the cell converts them: 亩 and 平方公里 are different measures).
+_PARSE_KIND = {"count": COUNT, "rate": RATE}
+
+
+def catalogue_measure(header: str):
+    """The catalogue measure (never a registry column) a header names by id, 中文名, English name or alias,
+    with or without a unit in brackets (``普法宣传活动场次（场）``); None if none or if the header is ambiguous.
+    Not cached here: the catalogue may be another one (a test's temporary catalogue); its lookup is a dict's."""
+    from lawstats import catalogue, storage
+
+    measures = catalogue.load()
+    base, _ = header_unit(_unguard(header))
+    for text in dict.fromkeys((_unguard(header), base, to_simplified(base))):
+        measure = measures.by_alias(text)
+        if measure is not None:
+            return None if measure.id in storage.registry_column_ids() else measure
+    return None
+
+
+def is_measures_file(headers: list[str]) -> bool:
+    """True when the headers name a region, a year and at least one catalogue measure (and no registry table)."""
+    named = {c.id for c, _ in match_headers(headers, ROW_COLUMNS).columns.values()}
+    return bool(named & {registry.REGION.id, registry.REGION_CODE.id}) and registry.YEAR.id in named and \
+        any(catalogue_measure(h) is not None for h in headers)
+
+
+def _measure_headers(unknown: list[str], log: ProblemLog) -> tuple[dict, list[str]]:
+    """Split the headers no table column took: ({header: (measure, unit factor)}, the really unknown ones).
+    A unit in brackets must be the measure's unit or convert to it (units.toml); two headers naming one
+    measure are a problem, as for table columns."""
+    from lawstats import catalogue
+
+    measures, rest, taken = {}, [], {}
+    for header in unknown:
+        measure = catalogue_measure(header)
+        if measure is None:
+            rest.append(header)
+            continue
+        unit = header_unit(header)[1]
+        try:
+            factor = 1.0 if not unit else catalogue.load().convert(1.0, normalise_text(unit), measure.unit)
+        except KeyError:
+            log.add(None, header, header, "unknown_unit", measure.unit)
+            continue
+        if measure.id in taken:
+            log.add(None, header, header, "duplicate_column", taken[measure.id])
+            continue
+        taken[measure.id] = header
+        measures[header] = (measure, factor)
+    return measures, rest
+
+
+def _observations_of(frame: pd.DataFrame, measures: dict, table: Table, region_ids: np.ndarray, years: np.ndarray,
+                     values: dict, excel: np.ndarray, log: ProblemLog, file_name: str) -> pd.DataFrame | None:
+    """The filled cells of the catalogue-measure columns as observations (storage.OBSERVATION_FIELDS). Cells
+    are checked like table cells (number, whole count, range), each problem naming its row and column. In a
+    table with rows per item (training programmes), a measure with a breakdown takes the row's key as its item."""
+    if not measures:
+        return None
+    n = len(frame)
+    source = _with_default(values.get("source"), file_name, n).astype(object).to_numpy()
+    section = values["section"].astype(object).to_numpy() if values.get("section") is not None else np.full(n, None)
+    keys = [pd.Series(values[c.id]).astype(object).to_numpy() for c in table.key_columns if c.id in values]
+    parts = []
+    for header, (measure, factor) in measures.items():
+        texts = frame[header]
+        if measure.numeric:
+            number, approx, ok = _measure_numbers(texts, measure, factor, excel, header, log)
+            text = np.full(n, None, dtype=object)
+        else:
+            stripped = texts.astype(object).map(lambda v: None if is_missing(v) else str(v).strip())
+            number, approx, text = np.full(n, np.nan), np.zeros(n, dtype=bool), stripped.to_numpy()
+            ok = text != None  # noqa: E711 (elementwise)
+        item = np.full(n, "", dtype=object)
+        if measure.breakdown and keys:
+            item = np.array(["/".join(str(k[i]) for k in keys) for i in range(n)], dtype=object)
+        parts.append(pd.DataFrame({
+            "region_id": region_ids.astype("int64"), "year": years.astype("int64"), "measure_id": measure.id,
+            "item_id": item, "value": number, "text_value": text, "approx": approx, "source": source,
+            "section": section, "sentence": None})[ok])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _measure_numbers(texts: pd.Series, measure, factor: float, excel: np.ndarray, header: str,
+                     log: ProblemLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, approximate, filled and valid) of one numeric measure's cells; problems go to ``log``. A
+    measure whose range goes below zero (an altitude, a change) takes a leading minus sign."""
+    low, high = measure.range if measure.range else (0.0, MAX_MAGNITUDE)
+    negative = np.zeros(len(texts), dtype=bool)
+    if low < 0:
+        stripped = texts.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+        negative = stripped.map(lambda v: isinstance(v, str) and v[:1] in ("-", "−")).to_numpy(dtype=bool)
+        texts = pd.Series(np.where(negative, stripped.map(lambda v: v[1:] if isinstance(v, str) else v), stripped),
+                          index=texts.index)
+    parsed = parse_numbers(texts, _PARSE_KIND.get(measure.kind, "decimal"), factor)
+    values = np.where(negative, -parsed.values, parsed.values)
+    errors = parsed.errors.copy()
+    outside = ~np.isnan(values) & ((values < low) | (values > high))
+    errors[outside] = "out_of_range"
+    bad = pd.notna(errors)
+    if bad.any():
+        detail = f"{_plain(low)}–{_plain(high)}"
+        kinds = errors[bad]
+        log.add_cells(excel[bad], header, texts[bad].tolist(), kinds,
+                      [detail if k == "out_of_range" else "" for k in kinds])
+    return values, parsed.approximate, ~np.isnan(values) & ~bad
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _concat_observations(frames: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    frames = [f for f in frames if f is not None and len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else None

@@ -51,6 +51,9 @@ LOCK_TIMEOUT_S = 120.0  # how long a commit waits for another process's commit b
 # Errors that a retry can cure: the SQLite catalog is briefly locked by a reader, or DuckLake saw a conflict.
 TRANSIENT = ("database is locked", "database table is locked", "conflict", "could not serialize",
              "duplicate key", "failed to flush changes", "busy")
+# Errors that say the catalog (a PostgreSQL server) or the data folder cannot be reached right now.
+UNREACHABLE = ("connection refused", "could not connect", "unable to connect", "server closed the connection",
+               "terminating connection", "connection to server", "no connection to the server", "connection lost")
 # One advisory lock key per PostgreSQL database (the catalog): a fixed 63-bit number derived from a name.
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"lawstats.lake.commit").digest()[:8], "big") >> 1
 
@@ -200,7 +203,7 @@ def _wal_catalog(path: Path, read_only: bool) -> None:
     that merely stays open (the app's) keeps every other process's commit locked out ("database is locked");
     with WAL, readers and the one writer do not block each other. WAL needs a local disk, which a catalog for
     processes on one machine has."""
-    if read_only:
+    if read_only or str(path) in _WAL_CHECKED:
         return  # a read-only store is read as it is (a missing one: ATTACH says so)
     path.parent.mkdir(parents=True, exist_ok=True)
     catalog = sqlite3.connect(path, timeout=30)
@@ -211,6 +214,15 @@ def _wal_catalog(path: Path, read_only: bool) -> None:
         raise DatabaseError("lake.unreachable", store=f"{LAKE_PREFIX}sqlite:{path}", reason=str(e)) from e
     finally:
         catalog.close()
+    _WAL_CHECKED.add(str(path))
+
+
+# Catalogs this process has put in WAL mode: never opened with Python's sqlite3 again. Closing any file handle
+# of a file drops every POSIX lock the process holds on it, also those of the sqlite_scanner extension's own
+# SQLite on a catalog a Store (or a closed Store's lingering connection) still has open; a SQLite that lost its
+# locks may checkpoint and remove the WAL under another process ("database disk image is malformed", seen in
+# tests/test_store_lake.py's kill -9 test; sqlite.org/howtocorrupt.html, 2.2.1).
+_WAL_CHECKED: set[str] = set()
 
 
 def _sql_text(text: str) -> str:
@@ -282,6 +294,14 @@ def _advisory_lock(spec: StoreSpec, timeout: float) -> Iterator[None]:
             pg.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_KEY,))
     finally:
         pg.close()
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the lake's catalog or data folder cannot be reached (a PostgreSQL server that
+    stopped, a lost connection, an unmounted folder), rather than something wrong with a query."""
+    return isinstance(error, duckdb.Error) and (
+        isinstance(error, (duckdb.IOException, duckdb.ConnectionException))
+        or any(word in str(error).lower() for word in UNREACHABLE))
 
 
 def is_transient(error: BaseException) -> bool:

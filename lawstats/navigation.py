@@ -28,3 +28,21 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/data.py", "page.data", ":material/upload_file:", "data", section="manage"),
     PageSpec("pages/report.py", "page.report", ":material/article:", "report", section="manage"),
 )
+
+# Every catalogue domain without a page of its own is drawn by one generic page, one entry per domain (its url
+# path is the domain id); only the domains that hold figures for the chosen region are listed.
+DOMAIN_PAGE = "pages/domain.py"
+DOMAIN_ICON = ":material/topic:"
+OWN_PAGES = frozenset(p.url_path for p in PAGES)  # a domain whose id is a page's url path keeps that page
+
+
+def generic_domains(domains) -> list:
+    """The catalogue domains (``catalogue.Domain``) the generic page draws: those without a page of their own."""
+    return [d for d in domains if d.id not in OWN_PAGES]
+
+
+def domain_pages_position(domains) -> int:
+    """Where the generic domain pages go in PAGES: after the last domain that has a page of its own."""
+    ids = {d.id for d in domains}
+    return max((n + 1 for n, p in enumerate(PAGES) if p.url_path in ids), default=1)
+

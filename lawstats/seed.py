@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lawstats import storage
+from lawstats import lake, storage
 from lawstats.errors import DatabaseError, LawstatsError
 from lawstats.importer import ImportOptions, RegionResolver, match_headers, prepare_import
 from lawstats.numbers import normalise_text
@@ -31,20 +31,33 @@ def default_db_path() -> Path:
     return Path(os.environ.get("LAWSTATS_DB") or DEFAULT_DATA_DIR / "lawstats.duckdb")
 
 
-def open_store(path: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None, *,
-               load_default: bool = True) -> storage.Store:
-    """Open the database (migrating it), and load ``data/`` into it if it holds no batch yet (unless
+def default_store() -> str:
+    """The store setting: ``LAWSTATS_STORE`` (a DuckDB file or a ``ducklake:`` lake), else ``LAWSTATS_DB``."""
+    return os.environ.get("LAWSTATS_STORE") or str(default_db_path())
+
+
+def open_store(path: str | os.PathLike | lake.StoreSpec | None = None,
+               data_dir: str | os.PathLike | None = None, *, load_default: bool = True) -> storage.Store:
+    """Open the store (migrating it), and load ``data/`` into it if it holds no batch yet (unless
     ``load_default`` is false: a database for other data, such as a synthetic data set).
 
-    A file that cannot be written (a read-only mount, file or folder) is opened read-only: everything reads,
-    and imports and undos are refused with a sentence saying so. A missing file is created (its folders too)."""
-    path = Path(path) if path else default_db_path()
+    ``path`` is a store setting (``lawstats.lake.store_spec``): a DuckDB file or a ``ducklake:`` lake; None reads
+    ``LAWSTATS_STORE``, then ``LAWSTATS_DB``. A file that cannot be written (a read-only mount, file or folder)
+    is opened read-only: everything reads, and imports and undos are refused with a sentence saying so. A
+    missing file is created (its folders too)."""
+    spec = path if isinstance(path, lake.StoreSpec) else lake.store_spec(str(path) if path else default_store())
+    if spec.is_lake:
+        return _seeded(storage.Store(spec), data_dir, load_default)
+    path = Path(spec.target)
     if path.exists() and not writable(path):
         return storage.Store(path, read_only=True)
     if not path.exists():
         _require_creatable(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-    store = storage.Store(path)
+    return _seeded(storage.Store(path), data_dir, load_default)
+
+
+def _seeded(store: storage.Store, data_dir: str | os.PathLike | None, load_default: bool) -> storage.Store:
     if load_default and storage.data_version(store) == 0:
         load_seed(store, Path(data_dir) if data_dir else DEFAULT_DATA_DIR)
     return store

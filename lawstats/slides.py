@@ -20,11 +20,11 @@ import pandas as pd
 from lawstats import storage, summary
 from lawstats.errors import LawstatsError
 from lawstats.i18n import t
-from lawstats.registry import DOMAINS, INDICATORS, INDICATORS_BY_ID, TABLES, domain_label
+from lawstats.registry import DOMAINS, INDICATORS, INDICATORS_BY_ID, TABLES, TABLES_BY_ID, domain_label
 
 # The parts a presenter can choose, in the order they are shown.
-SECTIONS = ("title", "kpis", "population", "land", "grid", "training", "governance", "trends", "compare",
-            "definitions", "sources")
+SECTIONS = ("title", "kpis", "population", "land", "grid", "training", "governance", "domains", "trends", "compare",
+            "definitions", "sources")  # "domains": the catalogue's other domains (lawstats.domain_slides)
 DOMAIN_IDS = tuple(domain for domain, _, _ in DOMAINS)
 
 # Which indicators a domain slide shows beside its chart: a choice of presentation (at most six fit).
@@ -161,8 +161,12 @@ def parse_sections(text: str | None) -> list[str] | None:
 def build(store: storage.Store, region_id: int, year: int, lang: str = "zh") -> Deck:
     """Every slide the data allows for a region and year (choose some with ``Deck.only``)."""
     data = _Data.load(store, region_id, year, lang)
-    made = [title_slide(data), kpi_slide(data)]
-    made += [domain_slide(data, domain) for domain in DOMAIN_IDS]
+    made = [title_slide(data), *[s for s in (kpi_slide(data),) if s is not None]]
+    # a domain with nothing for the region and year (or before) has no slide: never a slide of "—"
+    made += [s for s in (domain_slide(data, domain) for domain in DOMAIN_IDS) if s is not None]
+    from lawstats import domain_slides  # late: it builds on this module's slide types
+
+    made += domain_slides.slides(store, region_id, year, lang, skip=DOMAIN_IDS)
     made += [s for s in (trend_slide(data, domain) for domain in DOMAIN_IDS) if s is not None]
     made += [s for s in (year_comparison_slide(data), children_slide(data)) if s is not None]
     made += definition_slides(data, made)
@@ -193,16 +197,18 @@ class _Data:
     @classmethod
     def load(cls, store: storage.Store, region_id: int, year: int, lang: str) -> _Data:
         regions = storage.region_path(store, region_id).set_index("region_id")  # the region and its parents only
-        table = summary.indicator_table(store, region_id, year, lang).set_index("id", drop=False)
+        table = summary.indicator_table(store, region_id, year, lang, latest=True).set_index("id", drop=False)
         inputs, values, _ = summary.region_values(store, region_id)
         version, when = storage.last_update(store)
         when_text = when.strftime("%Y-%m-%d %H:%M") if when is not None else t("common.missing", lang)
         rows = {declared.id: storage.table_rows(store, declared, [region_id]) for declared in TABLES}
         year_sources = pd.concat([r[["year", "source"]] for r in rows.values()]).dropna().drop_duplicates()
         return cls(store, region_id, str(regions.loc[region_id, "name"]), _region_path(regions, region_id), year,
-                   lang, version, t("common.data_as_of", lang, version=version, when=when_text),
+                   lang, version,  # the report year of the figures, and separately when they were uploaded
+                   summary.data_years_line(store, region_id, year, lang)
+                   or t("common.data_as_of", lang, version=version, when=when_text),
                    bool(pd.Series([regions.loc[region_id, "synthetic"]]).fillna(False).iloc[0]), table,
-                   inputs, values, summary.figures_of(inputs, year),
+                   inputs, values, summary.latest_figures(inputs, year),
                    storage.value_provenance(store, region_id, year), rows, year_sources)
 
     def documents(self, years) -> list[str]:
@@ -211,16 +217,38 @@ class _Data:
         return sorted(set(pairs.loc[pairs["year"].isin([int(y) for y in years]), "source"].astype(str)))
 
     def kpis(self, ids) -> tuple[Kpi, ...]:
-        return tuple(_kpi(self.table.loc[i], self.lang) for i in ids if i in self.table.index)
+        """Tiles of the indicators that have a value (an earlier year's says so in its footnote)."""
+        return tuple(_kpi(self.table.loc[i], self.lang) for i in ids
+                     if i in self.table.index and not pd.isna(self.table.loc[i, "value"]))
 
-    def source(self, column_ids) -> str:
-        """"来源：…" for a footer: the documents the slide's stored columns come from (their sections are on
-        the sources slide); the tables' own source column where no per-value provenance was recorded."""
-        rows = self.provenance[self.provenance["column_id"].isin(list(column_ids))]
+    def source(self, column_ids, indicator_ids=()) -> str:
+        """"来源：…" for a footer: the documents the slide's stored columns (and its tiles' indicators) come
+        from, in the year of each value shown (their sections are on the sources slide); the tables' own source
+        column where no per-value provenance was recorded."""
+        drawn = self.drawn_years(column_ids)  # only the tables and years whose values the slide shows
+        for i in indicator_ids:  # a tile's value is of one year: the year of its inputs
+            value_year = self.table.loc[i, "value_year"] if i in self.table.index else None
+            if value_year is not None and not pd.isna(value_year):
+                drawn.update({c: int(value_year) for c in INDICATORS_BY_ID[i].inputs})
+        rows = self.provenance[self.provenance["column_id"].isin([c for c, y in drawn.items() if y == self.year])]
         documents = list(dict.fromkeys(rows["source"].dropna().astype(str)))
-        if not documents:
+        for table in TABLES:
+            years = {y for c, y in drawn.items() if any(c == col.id for col in table.columns)}
+            stored = self.rows[table.id]
+            documents += [str(s) for s in stored.loc[stored["year"].isin(years), "source"].dropna()]
+        documents = list(dict.fromkeys(documents))
+        if not documents and not drawn:
             documents = self.documents([self.year])
         return t("common.source", self.lang, source="；".join(documents) or t("common.missing", self.lang))
+
+    def drawn_years(self, column_ids) -> dict[str, int]:
+        """The year of each stored column's value on the slides (an earlier one where the year lacks it)."""
+        years = dict(self.row.attrs.get("years", {}))
+        trained = summary.latest_rows(self.rows["training"], self.year)
+        training_columns = {c.id for c in TABLES_BY_ID["training"].columns}
+        if len(trained):
+            years.update({c: trained.attrs["year"] for c in training_columns})
+        return {c: years[c] for c in column_ids if c in years}
 
     def notes(self, ids) -> str:
         return "\n".join(f"{INDICATORS_BY_ID[i].label(self.lang)}：{INDICATORS_BY_ID[i].definition(self.lang)}"
@@ -254,6 +282,9 @@ def _kpi(row, lang: str) -> Kpi:
 def _change_text(row, lang: str) -> str:
     """同比 +1,234 人 / 同比 +1.20 个百分点: the change from the previous year with data, or nothing."""
     change = row["yoy"]
+    value_year = row.get("value_year") if hasattr(row, "get") else None
+    if value_year is not None and not pd.isna(value_year) and int(value_year) != int(row.get("year", value_year)):
+        return summary.year_label(int(value_year), lang)  # an earlier year's value: “2024年数据”
     if change is None or pd.isna(change):
         return ""
     indicator = INDICATORS_BY_ID[row["id"]]
@@ -271,30 +302,36 @@ def _value(value) -> float | None:
 
 
 def title_slide(data: _Data) -> Slide:
-    lines = [data.region_path, data.version_text]
+    lines = [data.region_path, *data.version_text.split("  ·  ")]  # report year and upload time, a line each
     if data.synthetic:
         lines.insert(0, t("app.synthetic_badge", data.lang))
-    sources = "；".join(data.documents([data.year]))
+    shown_years = set(data.drawn_years([c.id for table in TABLES for c in table.columns]).values()) or {data.year}
+    sources = "；".join(data.documents(sorted(shown_years)))
     return Slide("title", t("present.slide.title", data.lang, region=data.region, year=data.year),
                  subtitle=t("app.title", data.lang), lines=tuple(lines),
                  source=t("common.source", data.lang, source=sources))
 
 
-def kpi_slide(data: _Data) -> Slide:
+def kpi_slide(data: _Data) -> Slide | None:
     ids = [i.id for i in INDICATORS if i.headline]
+    if not data.kpis(ids):
+        return None
     return Slide("kpis", t("present.slide.kpis", data.lang, region=data.region, year=data.year),
-                 kpis=data.kpis(ids), source=data.source(_input_columns(ids)), notes=data.notes(ids))
+                 kpis=data.kpis(ids), source=data.source([], ids), notes=data.notes(ids))
 
 
 def _input_columns(indicator_ids) -> list[str]:
     return [c for i in indicator_ids for c in INDICATORS_BY_ID[i].inputs]
 
 
-def domain_slide(data: _Data, domain: str) -> Slide:
+def domain_slide(data: _Data, domain: str) -> Slide | None:
+    """A domain's tiles beside its chart; None when the region has neither for the year or before."""
     ids = DOMAIN_KPIS[domain]
     chart, columns = DOMAIN_CHARTS[domain](data)
+    if chart is None and not data.kpis(ids):
+        return None
     return Slide(domain, domain_label(domain, data.lang), kpis=data.kpis(ids), chart=chart,
-                 source=data.source([*_input_columns(ids), *columns]), notes=data.notes(ids))
+                 source=data.source(columns, ids), notes=data.notes(ids))
 
 
 def _grouped(frame: pd.DataFrame, kind: str, title: str, lang: str, category="item", series="series",
@@ -347,8 +384,10 @@ def grid_chart(data: _Data) -> tuple[Chart | None, list[str]]:
 def training_chart(data: _Data) -> tuple[Chart | None, list[str]]:
     """Each programme's rates: computed from counts where the report gives them, else as it states them."""
     training = data.rows["training"]
-    programmes = training[training["year"] == data.year]
-    frame = summary.training_rates(programmes, data.lang).copy()
+    programmes = summary.latest_rows(training, data.year)
+    frame = summary.training_rates(programmes, data.lang, data.year).copy()
+    if summary.all_at_target(frame):  # bars all at 100% say nothing the tiles do not: no chart
+        return None, frame.attrs.get("columns", [])
     frame["value"] = frame["computed"].where(frame["computed"].notna(), frame["stated"])
     # A programme is either studied or examined: one participation series for both keeps the bars together.
     participation = {t("pages.series.study_participation", data.lang), t("pages.series.exam_participation", data.lang)}
@@ -457,9 +496,10 @@ def sources_slide(data: _Data) -> Slide:
     rows = []
     for table in TABLES:
         provenance = data.provenance[data.provenance["table_id"] == table.id].dropna(subset=["source"])
-        if provenance.empty:
+        if provenance.empty:  # the table's rows of the year its values on the slides are of
             stored = data.rows[table.id]
-            provenance = stored.loc[stored["year"] == data.year, ["source", "section"]].dropna(subset=["source"])
+            shown = set(data.drawn_years([c.id for c in table.columns]).values()) or {data.year}
+            provenance = stored.loc[stored["year"].isin(shown), ["source", "section"]].dropna(subset=["source"])
         for source in dict.fromkeys(provenance["source"].astype(str)):
             sections = provenance.loc[provenance["source"].astype(str) == source, "section"].dropna()
             rows.append((table.label(data.lang), source, "；".join(dict.fromkeys(sections.astype(str)))))

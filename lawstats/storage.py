@@ -16,18 +16,21 @@ import hashlib
 import os
 import re
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypeVar
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from lawstats.errors import ByLanguage, DatabaseError, NotFound, UndoRefused
+from lawstats import lake
+from lawstats.errors import ByLanguage, DatabaseError, NotFound, UndoRefused, ValidationFailed
 from lawstats.registry import TABLES, TABLES_BY_ID, Table
 
+_T = TypeVar("_T")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -116,50 +119,86 @@ class CommitGate:
 class Store:
     """One DuckDB connection for the process; a cursor per thread; one writer at a time.
 
-    DuckDB lets one process open a file read-write. Streamlit serves every session from threads of one
-    process, so the app holds one Store (``st.cache_resource``) and each thread reads through its own cursor.
+    ``store`` is a store setting (``lake.store_spec``): a DuckDB file path, which one process opens read-write
+    (Streamlit serves every session from threads of one process, so the app holds one Store in
+    ``st.cache_resource`` and each thread reads through its own cursor), or a DuckLake (``ducklake:sqlite:…``,
+    ``ducklake:postgres:…``) that several processes open at once; their commits take ``lake.commit_lock``.
     """
 
-    def __init__(self, path: str | os.PathLike, read_only: bool = False):
-        self.path = str(path)
+    def __init__(self, store: str | os.PathLike | lake.StoreSpec, read_only: bool = False):
+        self.spec = store if isinstance(store, lake.StoreSpec) else lake.store_spec(str(store))
+        self.path = self.spec.describe()  # what messages name (never a password)
         self.read_only = read_only  # a read-only file or mount: every query works, every write is refused
-        self._con = open_database(self.path, read_only=read_only)
+        self._con = lake.connect(self.spec, read_only=read_only)
         self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._write_lock = threading.Lock()
         self._gate = CommitGate()  # see CommitGate: COMMIT and queries never overlap
+        self._lost = False  # a lake whose catalog stopped answering: open it again on the next query
         if read_only:
             _require_current_schema(self._con, self.path)
         else:
-            migrate(self._con)
+            with lake.commit_lock(self.spec):  # several processes may start on a new lake at once
+                migrate(self._con)
 
     def reopen(self) -> None:
-        """Open the file again after DuckDB invalidated the database (a fatal error such as a full disk
-        while writing): the file still holds the last committed state. Callers hold the write lock."""
+        """Open the store again after DuckDB invalidated the database (a fatal error such as a full disk
+        while writing) or a lake's catalog was lost: the store still holds the last committed state. Callers
+        hold the write lock or none."""
         with self._gate.committing():  # no query runs on the old connection meanwhile
             try:
+                for cur in self._cursors:
+                    cur.close()
                 self._con.close()
             except duckdb.Error:
                 pass
-            self._con = open_database(self.path, read_only=self.read_only)
+            self._con = lake.connect(self.spec, read_only=self.read_only)
             self._local = threading.local()
+            self._cursors = []
+            self._lost = False
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         cur = getattr(self._local, "cursor", None)
         if cur is None:
-            cur = self._local.cursor = self._con.cursor()
+            cur = self._local.cursor = lake.cursor(self._con) if self.spec.is_lake else self._con.cursor()
+            self._cursors.append(cur)
         return cur
 
     def close(self) -> None:
+        # the threads' cursors too: while one is open the database stays open (a lake's catalog file with it)
+        for cur in self._cursors:
+            cur.close()
         self._con.close()
 
     # -- small helpers: every query goes through these two
     def query_df(self, sql: str, params: Iterable | dict | None = None) -> pd.DataFrame:
-        with self._gate.reading():
+        with self._reachable(), self._gate.reading():
             return self.cursor().execute(sql, params or []).df()
 
     def query_rows(self, sql: str, params: Iterable | dict | None = None) -> list[tuple]:
-        with self._gate.reading():
+        with self._reachable(), self._gate.reading():
             return self.cursor().execute(sql, params or []).fetchall()
+
+    @contextmanager
+    def _reachable(self):
+        """A lake whose catalog (a PostgreSQL server) cannot be reached: one DatabaseError saying so, and the
+        next query opens the lake again, so pages recover by themselves once the catalog is back."""
+        if not self.spec.is_lake:
+            yield
+            return
+        if self._lost:
+            try:
+                self.reopen()
+            except DatabaseError as e:  # still away
+                raise DatabaseError("lake.unreachable_now", store=self.path,
+                                    reason=e.params.get("reason", "?")) from e
+        try:
+            yield
+        except duckdb.Error as e:
+            if not lake.is_unreachable(e):
+                raise
+            self._lost = True
+            raise DatabaseError("lake.unreachable_now", store=self.path, reason=_first_line(str(e))) from e
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -206,8 +245,16 @@ def _m001_initial(con: duckdb.DuckDBPyConnection) -> None:
         )""")
 
 
+def _m002_observations(con: duckdb.DuckDBPyConnection) -> None:
+    """The long table of catalogue measures that are not registry columns (see "Observations" below)."""
+    columns = ", ".join(f"{ident(n)} {t}" for n, t in OBSERVATION_COLUMNS)
+    con.execute(f"CREATE TABLE fact_observations ({columns})")
+    con.execute(f"CREATE TABLE cur_observations ({columns})")
+
+
 MIGRATIONS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_observations", _m002_observations),
 ]
 
 
@@ -278,8 +325,9 @@ def _fact_columns(table: Table) -> list[tuple[str, str]]:
 
 
 def _columns_of(con, table_name: str) -> set[str]:
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                       [table_name]).fetchall()
+    # the store's own tables only: information_schema also lists temp tables (and, on a lake, other catalogs)
+    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                       "AND table_catalog = current_database()", [table_name]).fetchall()
     return {r[0] for r in rows}
 
 
@@ -308,6 +356,8 @@ class NewBatch:
     regions: pd.DataFrame | None = None
     rows: dict[str, pd.DataFrame] = field(default_factory=dict)
     provenance: pd.DataFrame | None = None
+    # catalogue measures that are not registry columns, one row each: OBSERVATION_FIELDS (see "Observations")
+    observations: pd.DataFrame | None = None
 
 
 def sha256_of(data: bytes) -> str:
@@ -316,16 +366,21 @@ def sha256_of(data: bytes) -> str:
 
 def commit_batch(store: Store, batch: NewBatch) -> int:
     """Write one batch atomically and refresh the current tables it touches. Returns the batch id."""
-    with _write_transaction(store) as con:
-        _require_current_regions(con, batch)
-        batch_id, _ = _apply_batch(con, batch)
-    return batch_id
+    def write() -> int:
+        with _write_transaction(store) as con:
+            _require_current_regions(con, batch)
+            batch_id, _ = _apply_batch(con, batch)
+        return batch_id
+
+    return _retried(store, write)
 
 
 def _require_current_regions(con, batch: NewBatch) -> None:
     """Refuse (``error.upload_stale``) a batch that names a region no longer current: one undone since the
     file was checked. Its rows would otherwise be stored without a region."""
     frames = [frame["region_id"] for frame in batch.rows.values() if "region_id" in frame]
+    if batch.observations is not None and len(batch.observations):
+        frames.append(batch.observations["region_id"])
     if batch.regions is not None and len(batch.regions):
         frames.append(batch.regions["parent_id"].dropna())
     named = {int(r) for frame in frames for r in pd.unique(frame.astype("int64")) if int(r) > 0}
@@ -344,7 +399,9 @@ def _write_transaction(store: Store, *, commit: bool = True):
     nothing was written (DuckDB ends a transaction whose COMMIT failed, so the rollback may find none)."""
     if store.read_only:
         raise DatabaseError("error.db_read_only", path=store.path)
-    with store._write_lock:
+    # On a lake the commit lock is taken before BEGIN: the transaction starts from the newest snapshot and no
+    # other process commits before ours (its reads, such as max(batch_id) + 1, stay true until COMMIT).
+    with store._write_lock, lake.commit_lock(store.spec):
         con = store.cursor()
         con.execute("BEGIN TRANSACTION")
         try:
@@ -356,9 +413,30 @@ def _write_transaction(store: Store, *, commit: bool = True):
             _end_failed_transaction(store, con, error)
             if _out_of_space(error):
                 raise DatabaseError("error.disk_full", path=store.path) from error
+            if store.spec.is_lake and lake.is_unreachable(error):
+                store._lost = True
+                raise DatabaseError("lake.unreachable_now", store=store.path,
+                                    reason=_first_line(str(error))) from error
             raise
         if not commit:
             con.execute("ROLLBACK")
+
+
+def _retried(store: Store, write: Callable[[], _T]) -> _T:
+    """Run ``write`` (one whole write transaction) and, on a lake, run it again when it meets an error a retry
+    can cure (``lake.is_transient``: a briefly locked catalog, a DuckLake conflict), ``lake.COMMIT_ATTEMPTS``
+    times in all; then one DatabaseError saying nothing was written. Each failed attempt was rolled back."""
+    attempts = lake.COMMIT_ATTEMPTS if store.spec.is_lake else 1
+    for attempt in range(attempts):
+        try:
+            return write()
+        except duckdb.Error as error:
+            if not store.spec.is_lake or not lake.is_transient(error):
+                raise
+            last = error
+        time.sleep(min(0.02 * 2 ** attempt, 1.0))
+    raise DatabaseError("lake.commit_failed", store=store.path, attempts=attempts,
+                        reason=_first_line(str(last))) from last
 
 
 def _end_failed_transaction(store: Store, con, error: BaseException) -> None:
@@ -385,20 +463,24 @@ def undo_batch(store: Store, batch_id: int, user_name: str | None = None, note: 
     (UndoRefused naming them), unless ``confirmed_dependents`` lists exactly those batches: then they are undone
     too, newest first, each as its own undo event, in the same transaction, before ``batch_id``."""
     batch_id = int(batch_id)
-    with _write_transaction(store) as con:
-        _check_undoable(con, batch_id)
-        dependents = _dependents(con, batch_id)
-        if dependents and confirmed_dependents is None:
-            raise UndoRefused("error.undo_has_dependents", details=_batches_frame(con, dependents),
-                              batch=batch_id, dependents=_batches_text(con, dependents))
-        if confirmed_dependents is not None and sorted({int(b) for b in confirmed_dependents}) != dependents:
-            raise UndoRefused("error.undo_dependents_changed", details=_batches_frame(con, dependents),
-                              batch=batch_id, dependents=_batches_text(con, dependents) or "—")
-        along = f"随第 {batch_id} 批撤销 / undone with batch {batch_id}"
-        for dependent in sorted(dependents, reverse=True):
-            _record_undo(con, dependent, user_name, note or along)
-        event_id = _record_undo(con, batch_id, user_name, note)
-    return event_id
+
+    def write() -> int:
+        with _write_transaction(store) as con:
+            _check_undoable(con, batch_id)
+            dependents = _dependents(con, batch_id)
+            if dependents and confirmed_dependents is None:
+                raise UndoRefused("error.undo_has_dependents", details=_batches_frame(con, dependents),
+                                  batch=batch_id, dependents=_batches_text(con, dependents))
+            if confirmed_dependents is not None and sorted({int(b) for b in confirmed_dependents}) != dependents:
+                raise UndoRefused("error.undo_dependents_changed", details=_batches_frame(con, dependents),
+                                  batch=batch_id, dependents=_batches_text(con, dependents) or "—")
+            along = f"随第 {batch_id} 批撤销 / undone with batch {batch_id}"
+            for dependent in sorted(dependents, reverse=True):
+                _record_undo(con, dependent, user_name, note or along)
+            event_id = _record_undo(con, batch_id, user_name, note)
+        return event_id
+
+    return _retried(store, write)
 
 
 def _check_undoable(con, batch_id: int) -> None:
@@ -449,6 +531,7 @@ def _direct_dependents(con, batch_ids: list[int]) -> set[int]:
     created = "SELECT region_id FROM regions_log WHERE batch_id IN (SELECT unnest($ids))"
     users = [f"SELECT DISTINCT batch_id FROM {fact_table(t)} WHERE region_id IN ({created})" for t in TABLES]
     users.append(f"SELECT DISTINCT batch_id FROM value_provenance WHERE region_id IN ({created})")
+    users.append(f"SELECT DISTINCT batch_id FROM fact_observations WHERE region_id IN ({created})")
     users.append(f"SELECT DISTINCT batch_id FROM regions_log WHERE parent_id IN ({created})")
     rows = con.execute(f"""
         SELECT DISTINCT batch_id FROM ({' UNION '.join(users)})
@@ -611,7 +694,11 @@ def _refresh_current(con, touched: set[str], regions: bool) -> None:
     """Bring the current tables, the region tree and the rollups up to date with the newest event (a commit or
     an undo), inside its transaction. Only the keys and regions that event's batch wrote are recomputed, so a
     small upload stays fast on a national database (``_refresh_for_event`` in the scale section)."""
-    _refresh_for_event(con, touched, regions)
+    if "observations" in touched:
+        _refresh_current_observations(con)
+    _refresh_for_event(con, touched - {"observations"}, regions)
+    if "observations" in touched:
+        _refresh_observation_regions(con)
 
 
 def _json(value) -> str:
@@ -640,6 +727,54 @@ def list_batches(store: Store) -> pd.DataFrame:
 def data_version(store: Store) -> int:
     """The id of the newest event: changes with every commit and undo, so caches can key on it."""
     return store.query_rows("SELECT coalesce(max(batch_id), 0) FROM batches")[0][0]
+
+
+def cache_version(store: Store) -> int:
+    """What the app's caches key on. A DuckDB file: ``data_version`` (only this process writes it). A lake: its
+    newest catalog snapshot, which any process's commit moves (also housekeeping and schema changes), so a
+    page shows another process's batch without a restart."""
+    if not store.spec.is_lake:
+        return data_version(store)
+    with store._reachable(), store._gate.reading():
+        return lake.catalog_snapshot_id(store.cursor())
+
+
+def copy_store(source: Store, target: Store) -> int:
+    """Copy every table of ``source`` (batches, regions_log, provenance, facts, and the current and derived
+    tables as they are) into the empty store ``target``, in one transaction under its commit lock: the history,
+    batch ids and undo events stay as they were. Refuses (DatabaseError) a target that holds a batch already.
+    Returns the number of batches copied."""
+    held = data_version(target)
+    if held:
+        raise DatabaseError("cli.store_target_not_empty", target=target.path, batches=held)
+    tables = [r[0] for r in source.query_rows(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name")]
+
+    def write() -> int:
+        with _write_transaction(target) as con:
+            for name in tables:
+                columns = sorted(_columns_of(source.cursor(), name))
+                wanted = ", ".join(ident(c) for c in columns)
+                rows = source.cursor().execute(f"SELECT {wanted} FROM {ident(name)}").arrow()
+                con.execute(f"DELETE FROM {ident(name)}")  # a new store's derived tables hold the virtual root
+                con.register("copied_rows", rows)
+                try:
+                    con.execute(f"INSERT INTO {ident(name)} ({wanted}) SELECT {wanted} FROM copied_rows")
+                finally:
+                    con.unregister("copied_rows")
+        return data_version(target)
+
+    return _retried(target, write)
+
+
+def housekeeping(store: Store, keep_hours: float = 1.0) -> dict[str, int]:
+    """A lake's housekeeping (``lake.housekeeping``: merge small files, expire snapshots older than
+    ``keep_hours``, delete the files only they used) under the commit lock; nothing for a DuckDB file."""
+    from datetime import timedelta
+
+    with store._write_lock:
+        return lake.housekeeping(store.cursor(), store.spec, keep=timedelta(hours=keep_hours))
 
 
 def batch_with_sha256(store: Store, sha256: str) -> int | None:
@@ -768,11 +903,14 @@ def count_rows(store: Store, table: Table, current: bool = True) -> int:
 def _apply_batch(con, batch: NewBatch) -> tuple[int, dict[int, int]]:
     """The writing steps of a commit on an open transaction (no lock, no COMMIT): ``commit_batch`` commits
     them, ``trial_commit`` rolls them back, so a preview runs exactly the statements a commit runs."""
+    _check_observations(con, batch)
     batch_id = _next_batch_id(con)
     id_map = _insert_regions(con, batch_id, batch.regions, batch.synthetic)
     counts = {}
     for table_id, frame in batch.rows.items():
         counts[table_id] = _insert_facts(con, batch_id, TABLES_BY_ID[table_id], frame, id_map)
+    if batch.observations is not None and len(batch.observations):
+        counts["observations"] = _insert_observations(con, batch_id, batch.observations, id_map, batch.source)
     if batch.regions is not None and len(batch.regions):
         counts["regions"] = len(batch.regions)
     if batch.provenance is not None and len(batch.provenance):
@@ -782,7 +920,8 @@ def _apply_batch(con, batch: NewBatch) -> tuple[int, dict[int, int]]:
         "row_counts, undoes, synthetic) VALUES (?, 'import', ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
         [batch_id, _now(), batch.user_name, batch.file_name, batch.sha256, batch.source, batch.note,
          _json(counts), batch.synthetic])
-    _refresh_current(con, touched=set(batch.rows), regions=batch.regions is not None)
+    _refresh_current(con, touched=set(batch.rows) | ({"observations"} & set(counts)),
+                     regions=batch.regions is not None)
     return batch_id, id_map
 
 
@@ -980,7 +1119,8 @@ def _stale_scale_tables(con) -> tuple[dict[str, list[tuple[str, str]]], list[str
     stale = []
     for name, layout in wanted.items():
         existing = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-                               "ORDER BY ordinal_position", [name]).fetchall()
+                               "AND table_catalog = current_database() ORDER BY ordinal_position",
+                               [name]).fetchall()
         if [tuple(r) for r in existing] != [(n, t.upper()) for n, t in layout]:
             stale.append(name)
     return wanted, stale
@@ -1002,7 +1142,8 @@ def rebuild_scale_tables(con) -> None:
 def _own_regions_sql(restrict: str = "") -> str:
     """Regions with a row of their own in any current table (optionally only among ``restrict``)."""
     where = f" WHERE region_id IN ({restrict})" if restrict else ""
-    return " UNION ".join(f"SELECT DISTINCT region_id FROM {current_table(t)}{where}" for t in TABLES)
+    return " UNION ".join([f"SELECT DISTINCT region_id FROM {current_table(t)}{where}" for t in TABLES]
+                          + [f"SELECT DISTINCT region_id FROM cur_observations{where}"])
 
 
 def _rebuild_region_tree(con) -> None:
@@ -1640,3 +1781,379 @@ def sources_of(store: Store, region_id: int, year: int, limit: int = 20) -> list
     column = ident(ANCESTOR_COLUMNS[info["level"]])
     return distinct_sources(f"region_id IN (SELECT region_id FROM region_tree WHERE {column} = $r)",
                             {"r": int(region_id)})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Observations: the long table (issue 10 §3).
+#
+# ``fact_observations`` holds one row per (region, year, measure, breakdown item) and batch for every catalogue
+# measure that is not a registry column; ``cur_observations`` holds, per key, the row of the newest active
+# batch. Batches, undo (with dependents), as-of views and data_version work as for the registry tables: the
+# same ``batches`` events, refreshed in the same transaction. ``measure_values`` reads both worlds as one long
+# frame: observations plus the registry tables' current values unpivoted.
+
+OBSERVATION_COLUMNS: list[tuple[str, str]] = [
+    ("batch_id", "INTEGER"), ("region_id", "INTEGER"), ("year", "INTEGER"), ("measure_id", "VARCHAR NOT NULL"),
+    ("item_id", "VARCHAR NOT NULL"),  # '' = no breakdown item
+    ("value", "DOUBLE"), ("text_value", "VARCHAR"), ("approx", "BOOLEAN"), ("source", "VARCHAR"),
+    ("section", "VARCHAR"), ("sentence", "VARCHAR")]
+OBSERVATION_FIELDS = ("region_id", "year", "measure_id", "item_id", "value", "text_value", "approx", "source",
+                      "section", "sentence")
+_OBSERVATION_KEYS = ("region_id", "year", "measure_id", "item_id")
+MEASURE_VALUE_COLUMNS = ["region_id", "year", "measure_id", "item_id", "value", "text_value", "approx", "batch_id",
+                         "source", "section", "sentence", "rolled"]
+_ALL_BATCHES = 2**31 - 1  # as_of for "now"
+
+
+def registry_column_ids() -> set[str]:
+    """Every registry column id: those measures live in the registry tables, never in the long table."""
+    return {c.id for t in TABLES for c in t.columns}
+
+
+def _catalogue():
+    from lawstats import catalogue  # late: the catalogue is only needed where observations are read or written
+
+    return catalogue.load()
+
+
+def _literal(name: str) -> str:
+    """A registry identifier as an SQL string literal (checked like ``ident``)."""
+    ident(name)
+    return f"'{name}'"
+
+
+# -- writing ----------------------------------------------------------------------------------------------
+
+
+def observation_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every OBSERVATION_FIELDS column, typed, optional ones filled (item_id '', approx false)."""
+    out = pd.DataFrame(index=frame.index)
+    out["region_id"] = frame["region_id"].astype("int64")
+    out["year"] = frame["year"].astype("int64")
+    out["measure_id"] = frame["measure_id"].astype(str)
+    item = frame["item_id"] if "item_id" in frame else pd.Series("", index=frame.index)
+    out["item_id"] = item.where(item.notna(), "").astype(str)
+    out["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64") if "value" in frame else np.nan
+    for name in ("text_value", "source", "section", "sentence"):
+        column = frame[name] if name in frame else pd.Series(None, index=frame.index, dtype="object")
+        out[name] = column.astype("object").where(column.notna(), None)
+    approx = frame["approx"] if "approx" in frame else pd.Series(False, index=frame.index)
+    out["approx"] = approx.fillna(False).astype(bool)
+    return out.reset_index(drop=True)
+
+
+def observation_problems(frame: pd.DataFrame, region_names: dict[int, str] | None = None) -> pd.DataFrame:
+    """Every problem of an observations frame against the catalogue, one row each: row (0-based), region_id,
+    region, year, measure_id, measure, item_id, value, problem (a message key) and the range. Empty when
+    the frame can be stored. Checks: the measure exists and is not a registry column; a number for a numeric
+    measure, within its range; a text for a text measure, one of its choices if it has any; the item in the
+    breakdown's items unless the breakdown is open (no item without a breakdown); one row per key."""
+    catalogue, registry = _catalogue(), registry_column_ids()
+    obs = observation_frame(frame)
+    names = region_names or {}
+    rows = []
+
+    def problem(i: int, key: str, measure=None, **extra) -> None:
+        r = obs.iloc[i]
+        value = r["value"] if pd.notna(r["value"]) else r["text_value"]
+        rows.append({"row": i, "region_id": int(r["region_id"]),
+                     "region": names.get(int(r["region_id"]), str(int(r["region_id"]))), "year": int(r["year"]),
+                     "measure_id": r["measure_id"], "measure": measure.zh if measure else r["measure_id"],
+                     "item_id": r["item_id"], "value": _plain_number(value), "problem": key, **extra})
+
+    duplicated = obs.duplicated(list(_OBSERVATION_KEYS), keep="first")
+    for i, r in enumerate(obs.itertuples(index=False)):
+        measure = catalogue.measures.get(r.measure_id)
+        if measure is None:
+            problem(i, "error.observation_unknown_measure")
+            continue
+        if measure.id in registry:
+            problem(i, "error.observation_registry_measure", measure)
+            continue
+        if measure.numeric:
+            if pd.isna(r.value):
+                problem(i, "error.observation_no_value", measure)
+            elif measure.range and not measure.range[0] <= r.value <= measure.range[1]:
+                problem(i, "error.observation_out_of_range", measure, low=_plain_number(measure.range[0]),
+                        high=_plain_number(measure.range[1]))
+        elif r.text_value is None or not str(r.text_value).strip():
+            problem(i, "error.observation_no_value", measure)
+        elif measure.choices and r.text_value not in {c[0] for c in measure.choices}:
+            problem(i, "error.observation_bad_choice", measure,
+                    choices="、".join(c[0] for c in measure.choices))
+        breakdown = catalogue.breakdowns.get(measure.breakdown) if measure.breakdown else None
+        if r.item_id and breakdown is None:
+            problem(i, "error.observation_no_breakdown", measure)
+        elif r.item_id and not breakdown.open and r.item_id not in {item.id for item in breakdown.items}:
+            problem(i, "error.observation_unknown_item", measure,
+                    items="、".join(item.id for item in breakdown.items))
+        if duplicated.iloc[i]:
+            problem(i, "error.observation_duplicate", measure)
+    columns = ["row", "region_id", "region", "year", "measure_id", "measure", "item_id", "value", "problem"]
+    return pd.DataFrame(rows, columns=columns + sorted({k for r in rows for k in r} - set(columns)))
+
+
+def _plain_number(value) -> str:
+    """A value as a person writes it in a message: 68, 0.5, 100000000 (never 68.0 or 1e+08)."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, np.number)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else f"{number:.10g}"
+    return str(value)
+
+
+def _check_observations(con, batch: NewBatch) -> None:
+    """Refuse (ValidationFailed, naming measure, region, year and value of the first problem, with every
+    problem in ``details``) a batch whose observations the catalogue does not allow. Nothing is written."""
+    if batch.observations is None or not len(batch.observations):
+        return
+    found = observation_problems(batch.observations, _names_for_message(con, batch))
+    if len(found):
+        first = found.iloc[0].to_dict()
+        params = {k: v for k, v in first.items() if k not in ("problem", "row") and pd.notna(v)}
+        raise ValidationFailed(first["problem"], details=found, **params)
+
+
+def _names_for_message(con, batch: NewBatch) -> dict[int, str]:
+    """Region names for messages: the batch's new regions (temporary ids) and the current regions it names."""
+    names = {}
+    if batch.regions is not None and len(batch.regions):
+        names.update({int(r): str(n) for r, n in zip(batch.regions["region_id"], batch.regions["name"])})
+    ids = sorted({int(r) for r in batch.observations["region_id"] if int(r) > 0})
+    if ids:
+        names.update({int(r): n for r, n in con.execute(
+            "SELECT region_id, name FROM cur_regions WHERE region_id IN (SELECT unnest($ids))",
+            {"ids": ids}).fetchall()})
+    return names
+
+
+def _insert_observations(con, batch_id: int, frame: pd.DataFrame, id_map: dict[int, int],
+                         batch_source: str | None) -> int:
+    """Write a batch's observations; a row without a source of its own names the batch's source."""
+    data = observation_frame(frame)
+    data["region_id"] = _real_ids(data["region_id"], id_map)
+    data["source"] = data["source"].where(data["source"].notna(), batch_source)
+    data.insert(0, "batch_id", batch_id)
+    con.register("new_observations", data)
+    try:
+        casts = ", ".join(_cast(n, t.replace(" NOT NULL", "")) for n, t in OBSERVATION_COLUMNS)
+        con.execute(f"INSERT INTO fact_observations SELECT {casts} FROM new_observations "
+                    "ORDER BY region_id, year, measure_id, item_id")
+    finally:
+        con.unregister("new_observations")
+    return len(data)
+
+
+def _observations_select(keys_table: str | None = None) -> str:
+    """Per (region, year, measure, item): the row of the newest active batch up to $as_of (optionally only
+    for the keys in ``keys_table``)."""
+    columns = ", ".join(ident(n) for n, _ in OBSERVATION_COLUMNS)
+    restrict = "" if keys_table is None else (
+        f" AND EXISTS (SELECT 1 FROM {ident(keys_table)} k WHERE "
+        + " AND ".join(f"k.{ident(k)} = f.{ident(k)}" for k in _OBSERVATION_KEYS) + ")")
+    return (f"SELECT {columns} FROM fact_observations f WHERE batch_id IN ({_ACTIVE_BATCHES}){restrict} "
+            "QUALIFY row_number() OVER (PARTITION BY region_id, year, measure_id, item_id "
+            "ORDER BY batch_id DESC) = 1")
+
+
+def _refresh_current_observations(con) -> None:
+    """Recompute ``cur_observations`` for the keys that the newest event's import batch wrote."""
+    _, batch_id, _ = _latest_event(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _obs_keys AS SELECT DISTINCT region_id, year, measure_id, item_id "
+                "FROM fact_observations WHERE batch_id = ?", [batch_id])
+    on = " AND ".join(f"k.{ident(k)} = cur_observations.{ident(k)}" for k in _OBSERVATION_KEYS)
+    con.execute(f"DELETE FROM cur_observations WHERE EXISTS (SELECT 1 FROM _obs_keys k WHERE {on})")
+    con.execute(f"INSERT INTO cur_observations {_observations_select('_obs_keys')} "
+                "ORDER BY region_id, year, measure_id, item_id", {"as_of": _ALL_BATCHES})
+
+
+def _refresh_observation_regions(con) -> None:
+    """``own_data`` of the regions the newest event's observations are in (the tree may be rebuilt first)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _obs_regions AS SELECT DISTINCT region_id FROM _obs_keys")
+    regions = "SELECT region_id FROM _obs_regions"
+    con.execute(f"UPDATE region_tree SET own_data = region_id IN ({_own_regions_sql(regions)}) "
+                f"WHERE region_id IN ({regions})")
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+
+def _registry_values_sql(as_of: bool) -> str:
+    """The registry tables' current (or as-of $as_of) values unpivoted into measure_values' columns, for the
+    regions in $ids (every region when $all_regions) and years in $years (all when $all_years): one row per
+    value column that is not null. item_id is the row's key columns joined with "/" ('' for simple tables);
+    source and section come from value_provenance where recorded, else from the row. Each table is read once
+    (its rows filtered first, then every column unpivoted from a list of structs)."""
+    parts = []
+    for table in TABLES:
+        source = (f"({_current_select(table)})" if as_of else current_table(table))
+        item = (" || '/' || ".join(f"CAST(c.{ident(k.id)} AS VARCHAR)" for k in table.key_columns)
+                if table.key_columns else "''")
+        cells = []
+        for column in table.value_columns:
+            q = f"c.{ident(column.id)}"
+            if column.numeric:
+                value, text = f"CAST({q} AS DOUBLE)", "NULL::VARCHAR"
+            elif column.kind == "list":
+                value, text = "NULL::DOUBLE", f"array_to_string({q}, '、')"
+            else:
+                value, text = "NULL::DOUBLE", f"CAST({q} AS VARCHAR)"
+            cells.append(f"{{'m': {_literal(column.id)}, 'v': {value}, 't': {text}, "
+                         f"'a': coalesce(list_contains(c.approx, {_literal(column.id)}), false), "
+                         f"'present': {q} IS NOT NULL}}")
+        parts.append(f"""
+            SELECT {_literal(table.id)} AS table_id, region_id, year, item_id, cell.m AS measure_id, cell.v AS value,
+                   cell.t AS text_value, cell.a AS approx, batch_id, source, section
+            FROM (SELECT c.region_id, c.year, {item} AS item_id, c.batch_id, c.source, c.section,
+                         unnest([{', '.join(cells)}]) AS cell
+                  FROM {source} c
+                  WHERE ($all_regions OR c.region_id IN (SELECT unnest($ids)))
+                    AND ($all_years OR c.year IN (SELECT unnest($years))))
+            WHERE cell.present""")
+    return f"""
+        WITH reg AS ({' UNION ALL '.join(parts)}),
+        prov AS (
+            SELECT table_id, region_id, year, coalesce(row_key, '') AS row_key, column_id,
+                   arg_max(source, batch_id) AS source, arg_max(section, batch_id) AS section
+            FROM value_provenance
+            WHERE batch_id IN ({_ACTIVE_BATCHES}) AND ($all_regions OR region_id IN (SELECT unnest($ids)))
+              AND ($all_years OR year IN (SELECT unnest($years)))
+            GROUP BY ALL)
+        SELECT reg.region_id, reg.year, reg.measure_id, reg.item_id, reg.value, reg.text_value, reg.approx,
+               reg.batch_id, coalesce(p.source, reg.source) AS source, coalesce(p.section, reg.section) AS section,
+               NULL::VARCHAR AS sentence, false AS rolled
+        FROM reg LEFT JOIN prov p ON p.table_id = reg.table_id AND p.region_id = reg.region_id
+          AND p.year = reg.year AND p.row_key = reg.item_id AND p.column_id = reg.measure_id"""
+
+
+def _observation_values_sql(as_of: bool) -> str:
+    source = f"({_observations_select()})" if as_of else "cur_observations"
+    return f"""
+        SELECT region_id, year, measure_id, item_id, value, text_value, coalesce(approx, false) AS approx,
+               batch_id, source, section, sentence, false AS rolled
+        FROM {source} o
+        WHERE ($all_regions OR region_id IN (SELECT unnest($ids)))
+          AND ($all_years OR year IN (SELECT unnest($years)))"""
+
+
+def _values_params(region_ids: list[int] | None, years: list[int] | None, as_of: int) -> dict:
+    return {"ids": [int(i) for i in region_ids or []], "all_regions": region_ids is None,
+            "years": [int(y) for y in years or []], "all_years": years is None, "as_of": int(as_of)}
+
+
+def _typed_values(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame[MEASURE_VALUE_COLUMNS]
+    return frame.astype({"region_id": "int64", "year": "int64", "value": "float64", "approx": bool,
+                         "rolled": bool}).reset_index(drop=True)
+
+
+def measure_values(store: Store, region_ids: list[int], years: list[int] | None = None) -> pd.DataFrame:
+    """Every current value of every catalogue measure for some regions (and years; None: all), long:
+    region_id, year, measure_id, item_id ('' = no breakdown item), value (numbers), text_value (texts, lists
+    joined with 、, choices as stored), approx, batch_id, source, section, sentence, rolled.
+
+    The rows are the current observations UNION the registry tables' current values unpivoted (one row per
+    value column that is not null; item_id = the row's key columns joined with "/", e.g. the training
+    programme; sentence null; source/section from value_provenance, else the row's). For a region with children
+    and no own value, measures with rollup = "sum" come summed over its descendants (``rolled`` true; see
+    ``_rolled_values_sql``; registry counts and areas as the complete sums of ``roll_<table>``, see
+    ``_rolled_registry_sql``). Ordered by region_id, year, measure_id, item_id."""
+    params = _values_params(region_ids, years, _ALL_BATCHES)
+    sql = (f"{_registry_values_sql(False)} UNION ALL {_observation_values_sql(False)} "
+           f"UNION ALL {_rolled_values_sql()} UNION ALL {_rolled_registry_sql()} "
+           "ORDER BY region_id, year, measure_id, item_id")
+    return _typed_values(store.query_df(sql, _used(sql, {**params, "sum_measures": _sum_measure_ids()})))
+
+
+def measure_values_as_of(store: Store, batch_id: int | None, region_ids: list[int] | None = None,
+                         years: list[int] | None = None) -> pd.DataFrame:
+    """``measure_values`` as the data was right after ``batch_id`` (None: now), for some regions (None: all)
+    and years (None: all); regions' own values only (no rollups: ``rolled`` is always false)."""
+    params = _values_params(region_ids, years, _ALL_BATCHES if batch_id is None else int(batch_id))
+    sql = (f"{_registry_values_sql(True)} UNION ALL {_observation_values_sql(True)} "
+           "ORDER BY region_id, year, measure_id, item_id")
+    return _typed_values(store.query_df(sql, params))
+
+
+def measure_years(store: Store, region_id: int) -> list[int]:
+    """The years with a value of any measure for the region: its own, rolled up from its children (registry
+    tables, ``effective_years``) or observations of its descendants (rolled up by ``measure_values``)."""
+    years = set(effective_years(store, region_id))
+    info = region_info(store, region_id)
+    rows = store.query_rows(f"""
+        SELECT DISTINCT o.year FROM cur_observations o
+        WHERE o.region_id = $r OR o.region_id IN ({_descendant_ids_sql('$r', '$level')})""",
+                            {"r": int(region_id), "level": (info or {}).get("level", "")})
+    return sorted(years | {int(r[0]) for r in rows})
+
+
+def _descendant_ids_sql(region: str, level: str) -> str:
+    """Ids of the regions below ``region`` (an SQL expression) of level ``level`` (an SQL expression), from
+    the tree's per-level ancestor columns; every region below the root 0."""
+    case = " ".join(f"WHEN {_literal(lv)} THEN t.{ident(a)}" for lv, a in ANCESTOR_COLUMNS.items())
+    return (f"SELECT t.region_id FROM region_tree t WHERE t.region_id <> {region} AND t.region_id <> {ROOT_ID} "
+            f"AND (CASE {level} {case} WHEN {_literal(ROOT_LEVEL)} THEN {ROOT_ID} END) = {region}")
+
+
+def _sum_measure_ids() -> list[str]:
+    """Observation measures that roll up by summing."""
+    registry = registry_column_ids()
+    return sorted(m.id for m in _catalogue().measures.values() if m.rollup == "sum" and m.id not in registry)
+
+
+def _rolled_registry_sql() -> str:
+    """Registry figures of the regions in $ids that a parent does not report itself: for every additive
+    column of a simple table, its children's complete sum from ``roll_<table>`` (the effective figure the
+    other pages show; an incomplete sum is left out). batch_id, source and section are null."""
+    parts = []
+    for table in simple_tables():
+        roll, cur = rollup_table(table), current_table(table)
+        cells = ", ".join(
+            f"{{'m': {_literal(c.id)}, 'v': CAST(r.{_sum_column(c.id)} AS DOUBLE), "
+            f"'complete': r.{_n_column(c.id)} = r.n_children AND o.{ident(c.id)} IS NULL}}"
+            for c in additive_columns(table))
+        parts.append(f"""
+            SELECT region_id, year, cell.m AS measure_id, '' AS item_id, cell.v AS value,
+                   NULL::VARCHAR AS text_value, false AS approx, NULL::INTEGER AS batch_id, NULL::VARCHAR AS source,
+                   NULL::VARCHAR AS section, NULL::VARCHAR AS sentence, true AS rolled
+            FROM (SELECT r.region_id, r.year, unnest([{cells}]) AS cell
+                  FROM (SELECT * FROM {roll} WHERE NOT $all_regions AND region_id IN (SELECT unnest($ids))
+                          AND ($all_years OR year IN (SELECT unnest($years)))) r
+                  LEFT JOIN (SELECT * FROM {cur} WHERE NOT $all_regions AND region_id IN (SELECT unnest($ids))) o
+                    ON o.region_id = r.region_id AND o.year = r.year)
+            WHERE cell.complete""")
+    return " UNION ALL ".join(parts)
+
+
+def _rolled_values_sql() -> str:
+    """Rolled-up observations of the regions in $ids that have children: per (year, measure with rollup
+    "sum", item) where the region has no value of its own, the sum over its nearest descendants that have one
+    (a descendant is left out where a region between it and the region already has the value: no double
+    counting). approx if any part is; batch_id the newest part's; source the parts' sources joined with ；."""
+    case = " ".join(f"WHEN {_literal(lv)} THEN t.{ident(a)}" for lv, a in ANCESTOR_COLUMNS.items())
+    ancestors = ", ".join(f"t.{ident(a)}" for a in ANCESTOR_COLUMNS.values())
+    return f"""
+        SELECT * FROM (
+        WITH req AS (SELECT region_id, level FROM region_tree
+                     WHERE n_children > 0 AND NOT $all_regions AND region_id IN (SELECT unnest($ids))),
+        below AS (SELECT req.region_id AS parent_id, t.region_id, [{ancestors}] AS ancestors
+                  FROM req JOIN region_tree t
+                    ON (CASE req.level {case} WHEN {_literal(ROOT_LEVEL)} THEN {ROOT_ID} END) = req.region_id
+                  WHERE t.region_id <> req.region_id AND t.region_id <> {ROOT_ID}),
+        parts AS (SELECT b.parent_id, b.ancestors, o.*
+                  FROM below b JOIN cur_observations o ON o.region_id = b.region_id
+                  WHERE o.value IS NOT NULL AND list_contains($sum_measures, o.measure_id)
+                    AND ($all_years OR o.year IN (SELECT unnest($years)))),
+        nearest AS (SELECT * FROM parts p WHERE NOT EXISTS (
+                        SELECT 1 FROM parts q WHERE q.parent_id = p.parent_id AND q.year = p.year
+                          AND q.measure_id = p.measure_id AND q.item_id = p.item_id
+                          AND q.region_id <> p.region_id AND list_contains(p.ancestors, q.region_id)))
+        SELECT n.parent_id AS region_id, n.year, n.measure_id, n.item_id, sum(n.value) AS value,
+               NULL::VARCHAR AS text_value, bool_or(coalesce(n.approx, false)) AS approx,
+               max(n.batch_id) AS batch_id, string_agg(DISTINCT n.source, '；' ORDER BY n.source) AS source,
+               NULL::VARCHAR AS section, NULL::VARCHAR AS sentence, true AS rolled
+        FROM nearest n
+        WHERE NOT EXISTS (SELECT 1 FROM cur_observations own WHERE own.region_id = n.parent_id
+                          AND own.year = n.year AND own.measure_id = n.measure_id AND own.item_id = n.item_id)
+        GROUP BY n.parent_id, n.year, n.measure_id, n.item_id)"""

@@ -18,14 +18,21 @@ CACHE_ENTRIES = 256  # bounded: every entry costs memory on a shared server
 WARNING_ICON = ":material/warning:"  # Streamlit's own icon font: the emoji asks for a font intranet PCs lack
 
 
-@st.cache_resource(show_spinner=False)
+def _close_store(store: storage.Store) -> None:
+    # Clearing the cache must free the file: an unreachable, unclosed Store keeps DuckDB's lock until garbage
+    # collection, and another process (a CLI import, a second server) is refused meanwhile.
+    store.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close_store)
 def get_store() -> storage.Store:
     """The process's one Store (DuckDB allows one read-write opener per file). Never mutate it."""
     return seed.open_store()
 
 
 def data_version() -> int:
-    return storage.data_version(get_store())
+    # on a lake: the catalog's snapshot, so another process's commit (the CLI, a second server) shows at once
+    return storage.cache_version(get_store())
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,8 @@ def regions_with_data(version: int) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def indicator_table(version: int, region_id: int, year: int, lang: str) -> pd.DataFrame:
-    return summary.indicator_table(get_store(), region_id, year, lang)
+def indicator_table(version: int, region_id: int, year: int, lang: str, latest: bool = False) -> pd.DataFrame:
+    return summary.indicator_table(get_store(), region_id, year, lang, latest=latest)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
@@ -382,6 +389,8 @@ def kpi_cards(table: pd.DataFrame, lang: str, columns: int = 4) -> None:
     """KPI cards: value and unit, change from the previous year with a sparkline, the definition as tooltip,
     and a badge when a consistency check fails."""
     st.html(_KPI_WRAP_STYLE)
+    if "value" in table:  # a card per figure that exists: never a wall of “—” (issue 10 §4)
+        table = table[table["value"].notna()]
     rows = list(table.itertuples(index=False))
     for start in range(0, len(rows), columns):  # row by row, so that the cards of a row share one height
         cells = st.columns(columns)
@@ -399,6 +408,9 @@ def _kpi_card(row, lang: str) -> None:
             delta = f"{delta} {t('present.points', lang)}"
     help_text = f"{row.definition}\n\n{t('common.indicator', lang)}: {row.formula}"
     label = row.label
+    if getattr(row, "value_year", None) is not None and getattr(row, "year", None) is not None \
+            and not pd.isna(row.value_year) and int(row.value_year) != int(row.year):
+        label = f"{label} · {summary.year_label(int(row.value_year), lang)}"  # an earlier year's value
     if row.check_status == "fail":
         label = f"{label} ⚠"
         help_text += "\n\n" + t("common.check_failed", lang, checks="；".join(row.failed_checks))
@@ -433,15 +445,32 @@ def _kpi_value(row) -> str:
     return row.formatted
 
 
-def data_footer(ctx: Context) -> None:
-    """"Data as of" and the sources, under every page's content."""
+def data_footer(ctx: Context, documents: list[str] | None = None) -> None:
+    """"Data as of" and the sources, under every page's content (``documents``: the page's own, when it knows
+    exactly which documents its values come from, as the generic domain page does)."""
     version, when = last_update(ctx.version)
     when_text = when.strftime("%Y-%m-%d %H:%M") if when is not None else "—"
     lines = [t("common.data_as_of", ctx.lang, version=version, when=when_text)]
     if ctx.region_id is not None and ctx.year is not None:
-        documents = "；".join(sources(ctx.version, ctx.region_id, ctx.year))
+        # the report year of the figures shown, table by table, and separately when they were uploaded
+        lines = [data_years_line(ctx.version, ctx.region_id, ctx.year, ctx.lang) or lines[0]]
+        documents = "；".join(page_sources(ctx.version, ctx.region_id, ctx.year) if documents is None else documents)
         lines.append(message("common.source", ctx.lang, source=documents))
     st.caption("  \n".join(lines))
+    if ctx.region_id is not None and ctx.year is not None:
+        report_sentences(ctx)
+
+
+def report_sentences(ctx: Context) -> None:
+    """Under the sources: the sentences of the values a report gave, one click away (nothing without any)."""
+    from lawstats.report import sentences
+
+    frame = value_sentences(ctx.version, ctx.region_id, ctx.year, ctx.lang)
+    if frame.empty:
+        return
+    with st.popover(t("sentences.footer", ctx.lang, count=len(frame)), icon=":material/format_quote:"):
+        for value, quoted in sentences.lines(frame, ctx.lang):
+            st.markdown(f"**{plain_markdown(value)}** {plain_markdown(quoted)}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -460,24 +489,61 @@ def children_figures(version: int, region_id: int, year: int, lang: str) -> pd.D
 
 
 def figures(ctx: Context) -> pd.Series:
-    """The stored figures of the page's region and year (one row of ``storage.indicator_inputs``)."""
+    """The stored figures of the page's region and year (one row of ``storage.indicator_inputs``); a table the
+    year lacks has its latest earlier values, labelled with their year (``summary.latest_figures``)."""
     inputs, _, _ = region_values(ctx.version, ctx.region_id)
-    return summary.figures_of(inputs, ctx.year)
+    return summary.latest_figures(inputs, ctx.year)
 
 
 def training_programmes(ctx: Context) -> pd.DataFrame:
-    return table_rows(ctx.version, "training", (ctx.region_id,), (ctx.year,))
+    """The programmes of the year, or of the latest earlier year with any (``attrs["year"]`` says which)."""
+    rows = table_rows(ctx.version, "training", (ctx.region_id,), None)
+    return summary.latest_rows(rows, ctx.year)
 
 
-def source_of(ctx: Context, column_ids: list[str]) -> str:
-    return summary.source_line(provenance(ctx.version, ctx.region_id, ctx.year), column_ids, ctx.lang,
-                               fallback=sources(ctx.version, ctx.region_id, ctx.year))
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def drawn_sources(version: int, region_id: int, drawn: tuple[tuple[str, int], ...], lang: str) -> str:
+    return summary.drawn_sources(get_store(), region_id, dict(drawn), lang)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def data_years_line(version: int, region_id: int, year: int, lang: str) -> str:
+    return summary.data_years_line(get_store(), region_id, year, lang)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def page_sources(version: int, region_id: int, year: int) -> list[str]:
+    return summary.page_sources(get_store(), region_id, year)
+
+
+def source_of(ctx: Context, data: pd.DataFrame) -> str:
+    """The documents and batches of the values a chart's frame draws (``frame.attrs["years"]``)."""
+    drawn = data.attrs.get("years")
+    if drawn is None:  # a frame that does not record its years: its columns, of the chosen year
+        drawn = {c: ctx.year for c in data.attrs.get("columns", [])}
+    return drawn_sources(ctx.version, ctx.region_id, tuple(sorted(drawn.items())), ctx.lang)
 
 
 def domain_kpis(ctx: Context, domain: str, columns: int = 4) -> None:
-    """The KPI cards of one domain's indicators."""
-    table = indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang)
+    """The KPI cards of one domain's indicators that have a value (an earlier year's labelled with it)."""
+    table = indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang, latest=True)
     kpi_cards(table[table["domain"] == domain], ctx.lang, columns)
+
+
+def domain_missing(ctx: Context, domain: str, table_ids: list[str]) -> bool:
+    """True (and one line saying what is missing and how to add it) when the region has no figure of the
+    domain in the chosen year or before: the page then draws nothing rather than empty charts."""
+    from lawstats.registry import TABLES_BY_ID, domain_label
+
+    table = indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang, latest=True)
+    if table.loc[table["domain"] == domain, "value"].notna().any():
+        return False
+    if "training" in table_ids and not training_programmes(ctx).empty:
+        return False
+    st.info(message("pages.domain_empty", ctx.lang, region=ctx.region_name, year=ctx.year,
+                    domain=domain_label(domain, ctx.lang),
+                    table="、".join(TABLES_BY_ID[i].label(ctx.lang) for i in table_ids)), icon=":material/info:")
+    return True
 
 
 def data_table(frame: pd.DataFrame, lang: str) -> None:
@@ -513,8 +579,26 @@ def chart_file_name(ctx: Context, fig) -> str:
 
 def show_chart(ctx: Context, fig, data: pd.DataFrame, notes: list[str] = ()) -> None:
     """``chart`` with the file name and the source line derived from the page's region and year and the
-    stored columns the data was made from."""
-    chart(fig, data, chart_file_name(ctx, fig), ctx, source_of(ctx, data.attrs.get("columns", [])), notes)
+    stored columns the data was made from. A chart with nothing to draw is one line saying what is missing and
+    how to add it (never empty axes or a blank donut)."""
+    if data.empty:
+        from lawstats.registry import TABLES
+
+        columns = set(data.attrs.get("columns", []))
+        tables = [tb.label(ctx.lang) for tb in TABLES if columns & {c.id for c in tb.columns}]
+        st.info(message("pages.chart_empty", ctx.lang, chart=fig.layout.title.text or "", region=ctx.region_name,
+                        year=ctx.year, table="、".join(tables)), icon=":material/info:")
+        return
+    chart(fig, data, chart_file_name(ctx, fig), ctx, source_of(ctx, data), notes)
+
+
+def at_target(ctx: Context, rates: pd.DataFrame, notes: list[str] = ()) -> None:
+    """A set of rates that are all 100%: one line of text instead of a chart of equal bars, the numbers one
+    click away, and their source."""
+    st.markdown(plain_markdown(summary.at_target_line(rates, ctx.lang)))
+    with st.expander(t("common.show_table", ctx.lang), icon=":material/table:"):
+        data_table(rates, ctx.lang)
+    st.caption("  \n".join([plain_markdown(source_of(ctx, rates)), *[n for n in notes if n]]))
 
 
 def trend_section(ctx: Context, indicator_ids: list[str]) -> None:
@@ -548,6 +632,28 @@ def villages_section(ctx: Context) -> None:
 def text_table(frame: pd.DataFrame) -> None:
     """A table of words (the glossary's), as wide as the page."""
     st.dataframe(plaintext.frame(frame), hide_index=True, width="stretch", height="content")
+
+
+# --- report (helper report): each value imported from a report with its sentence (lawstats.report.sentences) ---
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def value_sentences(version: int, region_id: int, year: int, lang: str) -> pd.DataFrame:
+    from lawstats.report import sentences
+
+    return sentences.values_with_sentences(get_store(), region_id, year, lang)
+
+
+def sentences_table(ctx: Context) -> None:
+    """Every value of the page's region and year that came from a report, with its sentence (the glossary)."""
+    from lawstats.report import sentences
+
+    frame = value_sentences(ctx.version, ctx.region_id, ctx.year, ctx.lang)
+    params = {"region": ctx.region_name, "year": ctx.year}
+    if frame.empty:
+        st.caption(plain_markdown(t("sentences.none", ctx.lang, **params)))
+        return
+    st.caption(plain_markdown(t("sentences.caption", ctx.lang, **params)))
+    for value, quoted in sentences.lines(frame, ctx.lang):  # text, not a grid: a sentence is read, and it wraps
+        st.markdown(f"**{plain_markdown(value)}** {plain_markdown(quoted)}")
 
 
 def source_panel(indicators: pd.DataFrame, ctx: Context) -> None:
@@ -758,6 +864,90 @@ def slide_deck(version: int, region_id: int, year: int, lang: str):
     from lawstats import slides
 
     return slides.build(get_store(), region_id, year, lang)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Catalogue domains (the generic page ``pages/domain.py``; lawstats.domain_view computes what it shows)
+
+DOMAIN_STATE = "_lawstats_domain"  # the domain of the generic page being run (app.py sets it)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def measure_values(version: int, region_id: int) -> pd.DataFrame:
+    """Every stored value of every catalogue measure of the region, all years (storage.measure_values)."""
+    return storage.measure_values(get_store(), [region_id])
+
+
+def domains_with_data(ctx: Context) -> list:
+    """The catalogue domains holding figures for the region (in any year), in catalogue order."""
+    from lawstats import catalogue, domain_view
+
+    if ctx.region_id is None:
+        return []
+    return domain_view.domains_with_data(catalogue.load(), measure_values(ctx.version, ctx.region_id))
+
+
+def current_domain():
+    """The catalogue domain the generic page is asked to draw."""
+    from lawstats import catalogue
+
+    return catalogue.load().domain(st.session_state[DOMAIN_STATE])
+
+
+def domain_cards(figures, lang: str, columns: int = 4) -> None:
+    """A domain's figures (``domain_view.Figure``) as cards: value and unit, its year when older than the
+    chosen one, the definition (and the report's sentence) as tooltip."""
+    st.html(_KPI_WRAP_STYLE)
+    figures = list(figures)
+    for start in range(0, len(figures), columns):
+        for cell, figure in zip(st.columns(columns), figures[start:start + columns]):
+            label = figure.label + (f" · {figure.year_note}" if figure.year_note else "")
+            help_text = "\n\n".join(p for p in (figure.definition, figure.source, figure.sentence) if p)
+            cell.metric(plain_markdown(label), _figure_value(figure), help=plain_markdown(help_text) or None,
+                        border=True, height="stretch")
+
+
+def _figure_value(figure) -> str:
+    """The number large and its unit small, as on the KPI cards (a long unit such as copies / documents fits)."""
+    if figure.unit and figure.unit != "%" and figure.text.endswith(figure.unit):
+        number = figure.text[:-len(figure.unit)].rstrip()
+        return f"{plain_markdown(number)} :small[{plain_markdown(figure.unit)}]"
+    return plain_markdown(figure.text)
+
+
+def domain_figures_table(figures, lang: str) -> pd.DataFrame:
+    """The numbers of a chart of figures: item, value, unit, year."""
+    return pd.DataFrame({"item": [f.label for f in figures], "value": [f.value for f in figures],
+                         "unit": [f.unit for f in figures], "year": [f.year for f in figures]})
+
+
+def domain_trends(ctx: Context, view) -> None:
+    """The domain's measures over the years, one chart per unit; one line when there is a single year."""
+    from lawstats import domain_charts, domain_view
+
+    st.subheader(t("pages.section.trend", ctx.lang))
+    if not view.trends:
+        st.info(t("common.one_year_only", ctx.lang, year=ctx.year), icon=":material/info:")
+        return
+    for trend in view.trends:
+        title = f"{view.title}（{trend.unit}）" if ctx.lang == "zh" else f"{view.title} ({trend.unit})"
+        fig = domain_charts.trend(trend, title, ctx.lang)
+        years = sorted(int(y) for y in trend.frame["year"].unique())
+        table = trend.frame.rename(columns={"label": "series"})[["series", "year", "value"]]
+        chart(fig, table, charts.safe_file_name(ctx.region_name, title, f"{years[0]}-{years[-1]}"), ctx,
+              domain_view.source_text(view, ctx.lang))
+
+
+def domain_sentences(figures, lang: str) -> None:
+    """The report sentences of the domain's values, one click away (plain text: they are the report's)."""
+    figures = list(figures)
+    if not figures:
+        return
+    with st.expander(t("domain.sentences", lang, count=len(figures)), icon=":material/format_quote:"):
+        for figure in figures:
+            origin = f"（{figure.source}）" if figure.source else ""
+            st.markdown(f"**{plain_markdown(figure.label)}** {plain_markdown(figure.text)}："
+                        f"{plain_markdown(figure.sentence)}{plain_markdown(origin)}")
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -89,6 +89,8 @@ class Upload:
     skipped_by_file: dict[str, list[str]] = field(default_factory=dict)  # file -> columns left out as asked
     parts: list[tuple[str, str, int]] = field(default_factory=list)  # (file or sheet, table id, rows) per part
     unmatched_sheets: list[str] = field(default_factory=list)  # workbook sheets that match no table
+    # headers recognised as catalogue measures (stored as observations): file -> [(header, measure id)]
+    measure_columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     files: list[tuple[str, RawTable]] = field(default_factory=list, repr=False)
     options: ImportOptions | None = field(default=None, repr=False)
 
@@ -309,7 +311,9 @@ def _validate(store: storage.Store, upload: Upload, *, release_texts: bool = Fal
     upload.parts = [(f.sheet or f.name, f.table_id, len(f.rows)) for f in prepared.files]
     upload.notices = [n for f in prepared.files for n in f.notices]
     upload.new_regions = prepared.unknown_regions
-    upload.row_count = sum(len(f.rows) for f in prepared.files)
+    upload.measure_columns = {f.label: list(f.measure_columns.items()) for f in prepared.files if f.measure_columns}
+    observations = prepared.batch.observations
+    upload.row_count = sum(len(f.rows) for f in prepared.files) + (0 if observations is None else len(observations))
 
 
 def region_index(store: storage.Store) -> importer.RegionIndex:
@@ -335,6 +339,8 @@ def batch_row_counts(upload: Upload) -> dict[str, int]:
         return {}
     batch = upload.prepared.batch
     counts = {table_id: len(frame) for table_id, frame in batch.rows.items()}
+    if batch.observations is not None and len(batch.observations):
+        counts[importer.OBSERVATIONS] = len(batch.observations)
     if batch.regions is not None and len(batch.regions):
         counts[importer.REGIONS] = len(batch.regions)
     return counts
@@ -628,8 +634,7 @@ def row_counts_text(counts: dict, lang: str) -> str:
     """{"population": 12, "regions": 3} -> 人口 12 行、地区 3 个."""
     parts = []
     for table_id, rows in counts.items():
-        label = TABLES_BY_ID[table_id].label(lang) if table_id in TABLES_BY_ID else t("upload.regions", lang)
-        parts.append(t("upload.rows_of", lang, table=label, rows=rows))
+        parts.append(t("upload.rows_of", lang, table=table_label(table_id, lang), rows=rows))
     return t("upload.list_sep", lang).join(parts)
 
 
@@ -673,6 +678,21 @@ def _table(table_id: str) -> registry.Table:
 
 # ---------------------------------------------------------------------------------------------------------
 # Choices the page offers
+
+
+def table_label(table_id: str | None, lang: str) -> str:
+    """A part of a batch as people read it: a table's name, 地区 for regions, 指标项 for catalogue measures."""
+    if table_id == importer.OBSERVATIONS:
+        return t("upload.observations", lang)
+    return dict(table_choices(lang)).get(table_id, table_id or "")
+
+
+def measure_columns_text(columns: list[tuple[str, str]], lang: str) -> str:
+    """``普法宣传场次 → 普法宣传活动场次`` per recognised header: the measure each catalogue column is stored as."""
+    from lawstats import catalogue
+
+    measures = catalogue.load().measures
+    return t("upload.list_sep", lang).join(f"{header} → {measures[m].label(lang)}" for header, m in columns)
 
 
 def table_choices(lang: str) -> list[tuple[str, str]]:

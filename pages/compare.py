@@ -54,6 +54,30 @@ if ranking.empty:
 highlight = ctx.region_id if (values["region_id"] == ctx.region_id).any() else None
 where = compare.position(ranking, ctx.region_id)
 
+# 2b. One or two regions: no ranking, histogram or percentile (they would say nothing): their trend instead
+if compare.too_few(ranking):
+    st.info(t("compare.few_regions", lang, count=len(ranking), indicator=indicator.label(lang), year=ctx.year),
+            icon=":material/info:")
+    few = ranking["region_id"].astype(int).tolist()
+    trend = compare.region_trends(ui.series_values(ctx.version, tuple(few)), indicator_id, few, indicator.unit(lang))
+    if trend["year"].nunique() >= 2:
+        fig = charts.trend_lines(trend, lang)
+        fig.update_layout(title_text=t("compare.chart.few_trend", lang, indicator=indicator.label(lang)))
+        ui.chart(fig, trend, charts.safe_file_name(names[scope], indicator.label(lang)), ctx,
+                 t("compare.source", lang))
+    else:
+        st.info(t("common.one_year_only", lang, year=int(trend["year"].iloc[0]) if len(trend) else ctx.year),
+                icon=":material/info:")
+    table = compare.ranking_table(ranking, indicator.decimals).drop(columns=["rank", "percentile"])
+    st.dataframe(plaintext.frame(table.rename(columns={"name": t("compare.col.region", lang),
+                                                       "code": t("compare.col.code", lang),
+                                                       "parent_name": t("compare.col.parent", lang),
+                                                       "value": t("compare.col.value", lang)})),
+                 hide_index=True, width="stretch")
+    ui.rollup_section(ctx)
+    ui.data_footer(ctx)
+    st.stop()
+
 # 3. The chosen region's rank and percentile
 a, b, c, d = st.columns(4)
 if where is not None:

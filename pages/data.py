@@ -28,7 +28,7 @@ def flash(kind: str, key: str, **params) -> None:
 
 
 def table_label(table_id: str | None) -> str:
-    return dict(uploads.table_choices(lang)).get(table_id, table_id or "")
+    return uploads.table_label(table_id, lang)
 
 
 def file_size(size: int) -> str:
@@ -168,6 +168,8 @@ def upload_section() -> None:
         say("info", "data.sheets_read", count=len(upload.parts), sheets=("；" if lang == "zh" else "; ").join(
             t("cli.sheet_report", lang, sheet=sheet, table=table_label(table_id), rows=f"{rows:,}")
             for sheet, table_id, rows in upload.parts))
+    for part, columns in upload.measure_columns.items():  # recognised: stored as catalogue measures
+        say("info", "data.measure_columns", file=part, columns=uploads.measure_columns_text(columns, lang))
     for part, (table_id, columns) in upload.unknown_by_file.items():  # listed before the commit, a bounded list
         say("warning", "data.unknown_columns", table=f"{table_label(table_id)}（{part}）" if len(upload.parts) > 1
             else table_label(table_id), columns=uploads.columns_text(columns, lang))

@@ -16,11 +16,17 @@ st.caption(ui.message("pages.glossary_intro", ctx.lang, region=ctx.region_name, 
 table = ui.indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang) if has_data else None
 provenance = ui.provenance(ctx.version, ctx.region_id, ctx.year) if has_data else None
 indicators = summary.glossary_indicators(table, provenance, ctx.lang)
-tab_indicators, tab_checks, tab_columns = st.tabs(
-    [t("pages.tab.indicators", ctx.lang), t("pages.tab.checks", ctx.lang), t("pages.tab.columns", ctx.lang)])
+tab_indicators, tab_sentences, tab_checks, tab_columns = st.tabs(
+    [t("pages.tab.indicators", ctx.lang), t("sentences.title", ctx.lang), t("pages.tab.checks", ctx.lang),
+     t("pages.tab.columns", ctx.lang)])
 with tab_indicators:
     ui.source_panel(indicators, ctx)
     ui.text_table(indicators)
+
+# 1b. Every value imported from a report, with the sentence it came from
+with tab_sentences:
+    if has_data:
+        ui.sentences_table(ctx)
 
 # 2. Every consistency check, with its result for the region and year
 with tab_checks:

@@ -9,7 +9,10 @@ from lawstats.i18n import t
 ctx = ui.context()
 ui.page_title(t('page.grid', ctx.lang), ctx.region_name, ctx.year)
 
-# 1. KPI cards of the grid indicators
+# 1. KPI cards of the grid indicators (the region has none at all: one line saying so and how to add them)
+if ui.domain_missing(ctx, "grid", ["grid"]):
+    ui.data_footer(ctx)
+    st.stop()
 ui.domain_kpis(ctx, "grid", columns=5)
 
 # 2. The governance chain and what the grid covers

@@ -8,7 +8,10 @@ from lawstats.i18n import t
 ctx = ui.context()
 ui.page_title(t('page.land', ctx.lang), ctx.region_name, ctx.year)
 
-# 1. KPI cards of the land indicators
+# 1. KPI cards of the land indicators (the region has none at all: one line saying so and how to add them)
+if ui.domain_missing(ctx, "land", ["land"]):
+    ui.data_footer(ctx)
+    st.stop()
 ui.domain_kpis(ctx, "land")
 
 # 2. Cultivated vs forest land, and their composition

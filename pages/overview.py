@@ -9,10 +9,11 @@ ctx = ui.context()
 ui.page_title(ctx.region_name, ctx.year)
 
 # 1. Headline KPI cards (value, unit, YoY and sparkline, definition as tooltip, ⚠ on a failing check)
-table = ui.indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang)
-ui.kpi_cards(table[table["headline"]], ctx.lang)
+table = ui.indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang, latest=True)
+ui.kpi_cards(table[table["headline"]], ctx.lang)  # only figures that exist; an earlier year's labelled so
 
-# 2. Headline charts: population and land, grid and training
+# 2. Headline charts: population and land, grid and training (a chart with nothing to draw is one line saying
+#    what is missing and how to add it)
 figures = ui.figures(ctx)
 left, right = st.columns(2, gap="large")
 with left:
@@ -26,8 +27,11 @@ with left:
     data = summary.grid_coverage(figures, ctx.lang)
     ui.show_chart(ctx, charts.grid_coverage(data, ctx.lang, height=380), data)
 with right:
-    data = summary.training_rates(ui.training_programmes(ctx), ctx.lang)
-    ui.show_chart(ctx, charts.training_rates(data, ctx.lang, height=380), data)
+    data = summary.training_rates(ui.training_programmes(ctx), ctx.lang, ctx.year)
+    if summary.all_at_target(data):  # every rate 100%: one line of text, the numbers under it
+        ui.at_target(ctx, data)
+    else:
+        ui.show_chart(ctx, charts.training_rates(data, ctx.lang, height=380), data)
 
 # 3. Data as of, and the sources
 st.divider()

@@ -8,7 +8,10 @@ from lawstats.i18n import t
 ctx = ui.context()
 ui.page_title(t('page.population', ctx.lang), ctx.region_name, ctx.year)
 
-# 1. KPI cards of the population indicators
+# 1. KPI cards of the population indicators (the region has none at all: one line saying so and how to add them)
+if ui.domain_missing(ctx, "population", ["population"]):
+    ui.data_footer(ctx)
+    st.stop()
 ui.domain_kpis(ctx, "population")
 
 # 2. Registered vs resident, persons and households

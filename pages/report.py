@@ -116,11 +116,21 @@ def set_taken(taken) -> None:
         st.session_state[key("take", index)] = taken(figure)
 
 
+def item_key(index: int, measure: str | None) -> str:
+    """The item select is the measure's own: another measure has another breakdown."""
+    return key(f"item_{measure}", index)
+
+
 def decisions() -> list[review.Decision]:
     state = st.session_state
-    return [review.Decision(bool(state.get(key("take", i), False)), state.get(key("measure", i), f.measure),
-                            state.get(key("value", i), f.value), bool(state.get(key("approx", i), f.approx)))
-            for i, f in enumerate(extraction.figures)]
+    chosen = []
+    for i, f in enumerate(extraction.figures):
+        measure = state.get(key("measure", i), f.measure)
+        item = state.get(item_key(i, measure), f.item if measure == f.measure else None)
+        chosen.append(review.Decision(bool(state.get(key("take", i), False)), measure,
+                                      state.get(key("value", i), f.value), bool(state.get(key("approx", i), f.approx)),
+                                      item))
+    return chosen
 
 
 storable = review.storable_measures()
@@ -145,10 +155,28 @@ def figure_card(index: int, figure) -> None:
                                   format="%g")
         approx = right.checkbox(t("review.approx", lang), value=figure.approx, key=key("approx", index),
                                 help=t("review.approx_help", lang))
+        item = item_select(index, figure, measure)
         if figure.change:
             st.caption(t("review.change", lang))
-        status, old = review.comparison(figure, review.Decision(True, measure, value, approx), held)
+        status, old = review.comparison(figure, review.Decision(True, measure, value, approx, item), held)
         st.caption(t(f"review.status.{status}", lang, old=review.number_text(old)))
+
+
+def item_select(index: int, figure, measure: str | None) -> str | None:
+    """The breakdown item of a measure given by one (None: the measure's total): a select of the breakdown's
+    items; an open breakdown also takes a typed item."""
+    breakdown = review.breakdown_of(measure)
+    if breakdown is None:
+        return None
+    proposed = figure.item if measure == figure.measure else None
+    options = [None, *(i.id for i in breakdown.items)]
+    if proposed and proposed not in options:
+        options.append(proposed)
+    return st.selectbox(t("review.item", lang, breakdown=breakdown.zh if lang == "zh" else breakdown.en), options,
+                        index=options.index(proposed), key=item_key(index, measure),
+                        accept_new_options=breakdown.open,
+                        format_func=lambda i: plaintext.visible(review.item_label(breakdown, i, lang)) if i
+                        else t("review.item_total", lang))
 
 
 report_side, figures_side = st.columns(2, gap="medium")
@@ -189,6 +217,7 @@ def commit_section() -> None:
                                 for reason, figure in report_plan.left))
     if not report_plan.taken:
         return
+    say("caption", "review.taken_counts", **report_plan.counts())
     try:
         upload = importing.inspect(store, reviewed, report_plan, new_region_parent=parent, lang=lang)
     except LawstatsError as error:
@@ -202,11 +231,12 @@ def commit_section() -> None:
                                           icon=":material/database_upload:")
     if submitted:
         try:
-            batch_id = uploads.commit_upload(store, upload, user_name=analyst.user_name, note=note.strip() or None)
+            batch_id = importing.commit(store, upload, reviewed, report_plan, user_name=analyst.user_name,
+                                        note=note.strip() or None, new_region_parent=parent)
         except LawstatsError as error:
             ui.show_error(error, lang)
             return
-        rows = uploads.row_counts_text(uploads.batch_row_counts(upload), lang)
+        rows = importing.rows_text(upload, lang)
         st.session_state.setdefault(FLASH, []).append(("success", "review.committed", {"batch": batch_id,
                                                                                         "rows": rows}))
         st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1

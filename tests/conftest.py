@@ -26,6 +26,8 @@ def _never_the_real_database(tmp_path, monkeypatch):
     in ``st.cache_data``, keyed on the data version only) would carry one test's database into the next: clear them.
     """
     monkeypatch.setenv("LAWSTATS_DB", str(tmp_path / "lawstats-default.duckdb"))
+    monkeypatch.delenv("LAWSTATS_STORE", raising=False)  # it would win over LAWSTATS_DB (lake tests set it)
+    monkeypatch.delenv("LAWSTATS_LAKE_DATA", raising=False)
     _clear_streamlit_caches()
     yield
     _clear_streamlit_caches()

@@ -15,7 +15,7 @@ from tests.test_report_page import GRIDS, LAND, REPORT
 pytestmark = pytest.mark.browser
 
 
-def log_in_and_paste(page, url: str, lang: str) -> None:
+def log_in_and_paste(page, url: str, lang: str, report: str = REPORT) -> None:
     page.goto(url + "/report" + ("?lang=en" if lang == "en" else ""))
     wait_for_app(page)
     assert page.get_by_label(t("review.paste", lang)).count() == 0  # not before a login
@@ -25,7 +25,7 @@ def log_in_and_paste(page, url: str, lang: str) -> None:
     page.get_by_role("button", name=t("data.log_out", lang)).wait_for()
     wait_for_app(page)
     box = page.get_by_label(t("review.paste", lang))
-    box.fill(REPORT)
+    box.fill(report)
     box.press("Control+Enter")  # a text area sends its value on Ctrl+Enter or when it loses focus
     page.get_by_text(t("review.figures", lang)).wait_for()
     wait_for_app(page)
@@ -87,3 +87,78 @@ def test_report_page_in_english(server):  # noqa: F811
         assert t("review.accept_all", "en") in main and "changes the database's 25,218 to this value" in main
         assert t("review.figures", "en") in main and t("review.figures", "zh") not in main
         shoot(page, "report_en")
+
+
+def choose(page, index: int, label: str, typed: str, option: str) -> None:
+    """Pick ``option`` in the select labelled ``label`` on figure card ``index`` (typing to filter the list)."""
+    card(page, index).locator('[data-testid="stSelectbox"]', has_text=label).click()
+    page.keyboard.type(typed)
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_app(page)
+
+
+def sentences_tab(page):
+    """The glossary's tab of values imported from a report, with their sentences."""
+    open_page(page, "page.glossary")
+    page.get_by_role("tab", name=t("sentences.title", "zh")).click()
+    wait_for_app(page)
+    return page.locator('[data-testid="stMain"]')
+
+
+def test_catalogue_measures_with_items_and_sentences_committed_and_undone_in_chromium(server):  # noqa: F811
+    """Issue 11's done-when with every catalogue measure: paste, review, change one measure (and its item),
+    reject one figure, commit; the numbers are on the glossary and on the generic domain page with their
+    sentences; undo, and they are gone."""
+    from tests.test_report_observations import ARTICLES, EVENTS_SENTENCE, PETITIONS, POPULATION_SENTENCE
+    from tests.test_report_observations import REPORT as CATALOGUE_REPORT
+
+    with chromium_page() as page:
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        log_in_and_paste(page, server, "zh", CATALOGUE_REPORT)
+        assert page.locator('[class*="st-key-report_card_"]').count() == 8
+        page.get_by_role("button", name=t("review.accept_all", "zh")).click()
+        wait_for_app(page)
+        choose(page, ARTICLES, t("review.measure", "zh"), "分层级媒体", "分层级媒体报道篇数（篇）")
+        choose(page, ARTICLES, "分项：", "县", "县（市）级")
+        card(page, PETITIONS).locator('[data-testid="stCheckbox"]', has_text=t("review.take", "zh")).locator(
+            "label").click()
+        wait_for_app(page)
+        page.get_by_text("将导入：表格数值 3 个，指标观测值 3 个。").wait_for()
+        shoot(page, "report_catalogue_zh")
+
+        page.get_by_role("button", name=t("review.commit", "zh")).click()
+        page.locator('[data-testid="stAlertContentSuccess"]', has_text="指标观测值 3 个").wait_for()
+        wait_for_app(page)
+
+        open_page(page, "page.overview")  # every page's footer: the sources, then the sentences one click away
+        wait_for_headline(page, "25,300")
+        page.get_by_role("button", name=t("sentences.footer", "zh", count=6)).click()
+        page.get_by_text(POPULATION_SENTENCE).first.wait_for()
+        page.keyboard.press("Escape")
+
+        main = sentences_tab(page)
+        main.get_by_text(EVENTS_SENTENCE).first.wait_for()
+        shown = main.inner_text()
+        assert "从报告导入的每个数值及其在报告中的原句" in shown
+        assert "普法宣传活动场次 40余 场" in shown and "分层级媒体报道篇数·县（市）级 12 篇" in shown
+        assert "受理信访件数" not in shown  # the rejected figure
+
+        page.locator('[data-testid="stSidebarNav"] a', has_text="普法宣传").first.click()  # the generic page
+        wait_for_app(page)
+        page.locator('[data-testid="stMain"]').get_by_text("40").first.wait_for()
+        page.get_by_text(t("domain.sentences", "zh", count=1).split("（")[0]).first.click()
+        page.get_by_text(EVENTS_SENTENCE).first.wait_for()
+
+        open_page(page, "page.data")
+        page.get_by_role("button", name=t("data.undo", "zh")).click()
+        page.locator('[data-testid="stAlertContentWarning"]', has_text="第 2 批").wait_for()
+        wait_for_app(page)
+        page.get_by_role("button", name=t("data.undo_yes", "zh")).click()
+        page.locator('[data-testid="stAlertContentSuccess"]', has_text="第 2 批已撤销").wait_for()
+        wait_for_app(page)
+
+        main = sentences_tab(page)
+        main.get_by_text("没有从报告导入的数值").wait_for()
+        assert EVENTS_SENTENCE not in main.inner_text()
+        assert dialogs == []

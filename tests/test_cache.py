@@ -76,3 +76,27 @@ def test_a_link_may_name_the_region_by_code_or_name(store):
     at = overview({"region": "湟中区"})
     assert any(s.value == storage.find_region_id(store, "湟中区") for s in at.sidebar.selectbox)
     assert not at.warning
+
+
+def test_clearing_the_cache_closes_the_store_and_frees_the_file(app_db, monkeypatch):
+    """The app's one Store lives in ``st.cache_resource``; clearing that cache must close it at once. An unclosed
+    Store keeps DuckDB's file lock until garbage collection, and meanwhile another process (the CLI, a second
+    server) is told the database is in use: a browser test failed in CI this way."""
+    import subprocess
+    import sys
+
+    import duckdb
+    import streamlit as st
+
+    from lawstats import ui
+
+    monkeypatch.setenv("LAWSTATS_DB", str(app_db))
+    overview()  # the app opens the store and keeps it in the cache
+    cached = ui.get_store()
+    assert cached.query_rows("SELECT 1") == [(1,)]
+    st.cache_resource.clear()
+    with pytest.raises(duckdb.ConnectionException):
+        cached.query_rows("SELECT 1")
+    opened = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(app_db)!r}).close()"],
+                            capture_output=True, text=True, timeout=60)
+    assert opened.returncode == 0, opened.stderr

@@ -88,7 +88,9 @@ def test_population_structure_draws_registered_against_resident(figures):
 def test_minority_composition_adds_up_to_the_registered_population(figures):
     frame = summary.minority_composition(figures, "en")
     fig = charts.minority_composition(frame, "en")
-    assert list(fig.data[0].values) == [162, 25218 - 162]
+    # 0.64% would be an invisible slice: the two parts are bars, each labelled with its share
+    assert fig.data[0].type == "bar" and list(fig.data[0].x) == [162, 25218 - 162]
+    assert fig.data[0].text[0] == "162 persons · 0.64%"
     assert frame["share"].iloc[0] == pytest.approx(0.64, abs=0.005)
     notes = summary.minority_notes(figures, "zh")
     assert "0.64" in notes[0] and "162 ÷ 25,218" in notes[0]
@@ -121,8 +123,10 @@ def test_grid_chain_counts_township_areas_and_sub_grids(figures):
 def test_grid_coverage_and_loads(figures):
     coverage = charts.grid_coverage(summary.grid_coverage(figures, "en"), "en")
     assert numbers_of(coverage, "x") == [19, 1, 45, 13, 135]
-    assert list(coverage.data[0].y) == ["Villages", "Communities", "Enterprises", "Schools (incl. teaching points)",
-                                        "Street shops"]
+    # villages and shops are not one quantity: two panels, each on its own axis
+    assert list(coverage.data[0].y) == ["Villages", "Communities"]
+    assert list(coverage.data[1].y) == ["Enterprises", "Schools (incl. teaching points)", "Street shops"]
+    assert coverage.data[0].xaxis == "x" and coverage.data[1].xaxis == "x2"
     loads = charts.grid_loads(summary.grid_loads(figures, "zh"), "zh")
     assert numbers_of(loads, "x") == [242.5, 67.5]
     assert list(loads.data[0].text) == ["242.5 人/网格", "67.5 户/网格"]
@@ -190,7 +194,7 @@ def test_numbers_are_written_in_full_never_with_si_suffixes(figures, training, p
         layout = fig.to_plotly_json()["layout"]
         for name, axis in layout.items():
             if name.startswith(("xaxis", "yaxis")) and axis.get("visible", True) and axis.get("type") != "category":
-                assert axis.get("tickformat", ",") in (",", "d", None), (key, name, axis.get("tickformat"))
+                assert axis.get("tickformat", ",") in (",", ",d", "d", None), (key, name, axis.get("tickformat"))
         texts = [str(v) for trace in fig.data for v in list(getattr(trace, "text", None) or [])]
         assert not any(re.search(r"\d[kKM]\b", text) for text in texts), (key, texts)
     assert charts.number_text(25218) == "25,218" and charts.number_text(58670.24) == "58,670.24"

@@ -81,14 +81,15 @@ def test_kpis_are_editable_text(fresh_store, xibao):
     assert len(tiles) == sum(1 for i in INDICATORS_BY_ID.values() if i.headline)
 
 
-@pytest.mark.parametrize("lang, version_text", [("zh", "数据版本：第{v}批"), ("en", "Data version: batch {v}")])
+@pytest.mark.parametrize("lang, version_text", [("zh", "数据版本：报告年份 2024年  ·  上传于 {when}（第{v}批）"),
+                                                 ("en", "Data version: report year 2024  ·  uploaded {when} (batch {v})")])
 def test_every_footer_has_source_version_and_page(fresh_store, xibao, lang, version_text):
-    version, _ = storage.last_update(fresh_store)
+    version, when = storage.last_update(fresh_store)  # the report year, and separately when it was uploaded
     prs = open_deck(deck.build_pptx(slides.build(fresh_store, xibao, 2024, lang)))
     total = len(prs.slides)
     for number, pptx_slide in enumerate(prs.slides, start=1):
         footer = footer_of(pptx_slide)
-        assert version_text.format(v=version) in footer
+        assert version_text.format(v=version, when=when.strftime("%Y-%m-%d %H:%M")) in footer
         assert footer.endswith(f"{number} / {total}")
     assert "西堡镇2024年度法治政府建设工作情况报告" in footer_of(prs.slides[2])
 

@@ -226,11 +226,12 @@ def test_import_plan_takes_one_value_per_measure_and_says_why_the_rest_is_left()
             "全镇辖19个行政村。全镇共有19个行政村。另据统计辖20个行政村。\n"   # the same value twice, then another
             "参考率达100%。开展法治宣传活动32场次。全镇修缮凉亭6座。全镇未发现涉黑恶线索。\n")
     report_plan = importing.plan(extract(text, "报告.txt"), "青石镇", 2024)
-    assert [(table, f.measure, f.value) for table, f in report_plan.taken] == [("grid", "villages", 19)]
+    assert [(table, f.measure, f.value) for table, f in report_plan.taken] == [
+        ("grid", "villages", 19), ("observations", "publicity_events", 32)]  # a catalogue-only measure
+    assert report_plan.counts() == {"registry": 1, "observations": 1}
     assert [(reason, f.measure, f.value) for reason, f in report_plan.left] == [
         ("repeated", "villages", 20),
         ("no_item", "participation_rate_stated", 100),   # a training rate needs its programme
-        ("not_stored", "publicity_events", 32),          # a catalogue measure the database does not store yet
         ("unmapped", None, 6),
         ("low_confidence", "gang_crime_clues", 0)]
     (name, data), = report_plan.files

@@ -150,3 +150,48 @@ def test_an_uploaded_report_is_read_and_an_old_doc_gets_its_sentence(app_db, ana
                                    "text/plain")).run()
     assert "是旧版 Word" in texts(at.error) and "docx" in texts(at.error)  # one sentence: what to do
     assert not [c for c in at.checkbox if c.key and c.key.startswith("report_take_")]
+
+
+def item_box(at: AppTest, index: int, measure: str):
+    """The breakdown item select of figure ``index`` for ``measure`` (each measure has its own)."""
+    found = [s for s in at.selectbox if s.key and s.key.startswith(f"report_item_{measure}_")
+             and s.key.endswith(f"_{index}")]
+    assert len(found) == 1, [s.key for s in at.selectbox]
+    return found[0]
+
+
+def test_catalogue_measures_and_breakdown_items_are_set_on_the_page_and_committed(app_db, analyst):
+    """Every catalogue measure can be chosen and committed (as an observation), a breakdown's item is a
+    select (the extractor's proposal first), and the glossary shows each imported value with its sentence."""
+    from tests.test_report_observations import ARTICLES, DISPUTES, EVENTS_SENTENCE, PETITIONS
+    from tests.test_report_observations import REPORT as CATALOGUE_REPORT
+
+    at = open_report_page()
+    log_in(at)
+    at.text_area[0].input(CATALOGUE_REPORT).run()
+    assert not at.exception, at.exception
+    disputes = item_box(at, DISPUTES, "disputes_screened")
+    assert disputes.value == "land" and disputes.options[0] == t("review.item_total", "zh")  # proposed, changeable
+    button(at, "review.accept_all").click().run()
+    measure_box(at, ARTICLES).set_value("media_reports_by_level").run()
+    item_box(at, ARTICLES, "media_reports_by_level").set_value("county").run()
+    item_box(at, DISPUTES, "disputes_screened").select_index(0).run()  # the 86 are all disputes: the total
+    checkbox(at, "take", PETITIONS).uncheck().run()
+    assert not at.exception, at.exception
+    assert "将导入：表格数值 3 个，指标观测值 3 个。" in texts(at.caption)
+
+    button(at, "review.commit").click().run()
+    assert not at.exception, at.exception
+    assert "指标观测值 3 个" in texts(at.success)
+    store = seed.open_store(app_db, load_default=False)
+    values = storage.measure_values(store, [summary.find_region(store, "西堡镇")], [2024])
+    observed = values[values["sentence"].notna()].set_index(["measure_id", "item_id"])["value"].to_dict()
+    assert observed == {("disputes_screened", ""): 86, ("media_reports_by_level", "county"): 12,
+                        ("publicity_events", ""): 40}
+    store.close()
+
+    at.switch_page("pages/glossary.py").run()
+    assert not at.exception, at.exception
+    shown = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    assert f"**普法宣传活动场次 40余 场** “{EVENTS_SENTENCE}”（西堡镇关于2024年法治政府建设工作情况的报告 · （一）深化普法宣传）" in shown
+    assert "**分层级媒体报道篇数·县（市）级 12 篇** “" in shown

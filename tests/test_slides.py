@@ -86,7 +86,7 @@ def test_english_deck_uses_the_registry_names(fresh_store, xibao):
     deck = slides.build(fresh_store, xibao, 2024, "en")
     titles = [s.title for s in deck.slides]
     assert "Population" in titles and "Safety and disputes" in titles
-    assert deck.footer(0).count("Data version: batch") == 1
+    assert deck.footer(0).count("Data version: report year 2024") == 1
     labels = {k.label for s in deck.slides for k in s.kpis}
     assert INDICATORS_BY_ID["persons_per_subgrid"].en in labels
 

@@ -41,6 +41,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--details", action="store_true", help="list every missed gold figure and every wrong proposal")
 
+    p = sub.add_parser("provenance", help="every value of a region and year imported from a report, with the "
+                                          "document, section and sentence it came from")
+    p.add_argument("--region", help="region name or code (default: the region the app opens on)")
+    p.add_argument("--year", type=int, help="year (default: the latest with values)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
 
 def known_region_names(args) -> list[str]:
     """Region names of the database, if there is one (extract never creates a database)."""
@@ -147,7 +153,43 @@ def score_json(score) -> dict:
                             "non_statistics": len(r.non_statistics), "unmapped": r.unmapped} for r in score.reports]}
 
 
-COMMANDS = {"extract": cmd_extract, "extract-eval": cmd_extract_eval}
+def cmd_provenance(args) -> int:
+    """The values of a region and year that came from a report, each with its sentence."""
+    from lawstats import cli, storage, summary
+    from lawstats.errors import LawstatsError
+    from lawstats.report.sentences import FIELDS, values_with_sentences
+
+    store = cli._store(args)
+    region_id = summary.find_region(store, args.region) if args.region else summary.default_region(store)
+    if region_id is None:
+        raise LawstatsError("cli.no_data", path=store.path)
+    name = (storage.region_info(store, region_id) or {}).get("name") or args.region
+    years = storage.measure_years(store, region_id)
+    year = args.year if args.year is not None else (years[-1] if years else None)
+    if year is None or year not in years:
+        raise LawstatsError("cli.unknown_year", region=name, year=year or "—", years=", ".join(map(str, years)) or "—")
+    frame = values_with_sentences(store, region_id, year, args.lang)
+    if args.format == "csv":
+        out = frame.copy()
+        out.insert(0, "year", year)
+        out.insert(0, "region", name)
+        sys.stdout.write(out.to_csv(index=False))
+    elif args.format == "json":
+        records = [{k: (_plain_number(v) if isinstance(v, float) else v) for k, v in r.items()}
+                   for r in frame[list(FIELDS)].to_dict(orient="records")]
+        print(json.dumps({"region": name, "year": year, "values": records}, ensure_ascii=False, indent=2))
+    elif frame.empty:
+        print(t("sentences.none", args.lang, region=name, year=year))
+    else:
+        print(t("sentences.caption", args.lang, region=name, year=year))
+        for r in frame.itertuples(index=False):
+            value = _plain_number(r.value) if isinstance(r.value, float) else r.value
+            print("\t".join([r.measure_id, r.item or "-", f"{value}{'≈' if r.approx else ''}", r.unit or "-",
+                             str(r.source), r.section or "-", r.sentence]))
+    return 0
+
+
+COMMANDS = {"extract": cmd_extract, "extract-eval": cmd_extract_eval, "provenance": cmd_provenance}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -209,16 +251,18 @@ def cmd_import_report(args) -> int:
         return 2
     print(t("report.import_plan", args.lang, document=document.name, region=extraction.region,
             year=extraction.year, taken=len(report_plan.taken), threshold=threshold, left=len(report_plan.left)))
+    print(t("report.import_counts", args.lang, **report_plan.counts()))
     for table_id, figure in report_plan.taken:
         print("\t".join(["+", table_id, figure.measure, str(_plain_number(figure.value)), figure.unit,
                          "≈" if figure.approx else "-", figure.section or "-", figure.sentence]))
     _print_left(report_plan, args.lang, sys.stdout)
-    rows = uploads.row_counts_text(uploads.batch_row_counts(upload), args.lang)
+    rows = importing.rows_text(upload, args.lang)
     if args.dry_run:
         cli.print_preview_counts(upload, args.lang)
         print(t("cli.dry_run_ok", args.lang, rows=rows))
         return 0
-    batch_id = uploads.commit_upload(store, upload, user_name=cli._user(args), note=args.note)
+    batch_id = importing.commit(store, upload, extraction, report_plan, user_name=cli._user(args), note=args.note,
+                                new_region_parent=cli._parent(store, args))
     print(t("cli.import_done", args.lang, batch=batch_id, rows=rows))
     return 0
 

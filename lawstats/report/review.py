@@ -5,10 +5,9 @@ sentence, how it compares with what the database holds, and the extraction the a
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
-
-import pandas as pd
 
 from lawstats import catalogue as catalogue_module
 from lawstats import plaintext, registry, storage
@@ -21,19 +20,36 @@ AGREES, ADDS, CHANGES, NOT_STORED = "agrees", "adds", "changes", "not_stored"
 
 @dataclass(frozen=True)
 class Decision:
-    """What the analyst decided for one figure: take it or not, and with which measure, value and flag."""
+    """What the analyst decided for one figure: take it or not, and with which measure, value, flag and
+    breakdown item (an item id, or a new item's name for an open breakdown; None for the measure's total)."""
     accepted: bool
     measure: str | None
     value: float
     approx: bool
+    item: str | None = None
 
 
 def storable_measures(cat: catalogue_module.Catalogue | None = None) -> list[str]:
-    """Catalogue measures the database stores (a column of a registry table), in the catalogue's order: the
-    measures a figure may be given on the review page."""
+    """Catalogue measures a figure may be given on the review page, in the catalogue's order: every numeric
+    measure (a registry column goes to its table, any other is stored as an observation)."""
     cat = cat or catalogue_module.load()
-    columns = {c.id for table in registry.TABLES for c in table.value_columns if c.kind != "text"}
-    return [measure_id for measure_id, measure in cat.measures.items() if measure_id in columns and measure.numeric]
+    return [measure_id for measure_id, measure in cat.measures.items() if measure.numeric]
+
+
+def breakdown_of(measure_id: str | None,
+                 cat: catalogue_module.Catalogue | None = None) -> catalogue_module.Breakdown | None:
+    """The breakdown a measure is given by (its items are chosen on the review page), or None."""
+    cat = cat or catalogue_module.load()
+    measure = cat.measures.get(measure_id or "")
+    return cat.breakdowns.get(measure.breakdown or "") if measure else None
+
+
+def item_label(breakdown: catalogue_module.Breakdown | None, item: str | None, lang: str) -> str:
+    """An item as the analyst reads it: the catalogue's name, or a new item's name as written."""
+    for known in breakdown.items if breakdown else ():
+        if known.id == item:
+            return known.zh if lang == "zh" else known.en
+    return item or ""
 
 
 def measure_label(measure_id: str | None, lang: str, cat: catalogue_module.Catalogue | None = None) -> str:
@@ -46,12 +62,17 @@ def measure_label(measure_id: str | None, lang: str, cat: catalogue_module.Catal
 
 def proposed(figure: Figure, threshold: float = CONFIDENCE_THRESHOLD) -> bool:
     """Taken by "accept all high-confidence": mapped to a stored measure, a level, confidence ≥ the threshold."""
-    return (figure.measure in set(storable_measures()) and not figure.change and figure.confidence >= threshold)
+    return figure.measure in _storable() and not figure.change and figure.confidence >= threshold
+
+
+@functools.lru_cache(maxsize=1)
+def _storable() -> frozenset[str]:
+    return frozenset(storable_measures())
 
 
 def first_decisions(extraction: Extraction) -> list[Decision]:
     """Nothing taken until the analyst says so; the extractor's measure, value and flag as proposed."""
-    return [Decision(False, f.measure, f.value, f.approx) for f in extraction.figures]
+    return [Decision(False, f.measure, f.value, f.approx, f.item) for f in extraction.figures]
 
 
 def accept_confident(extraction: Extraction, decisions: list[Decision]) -> list[Decision]:
@@ -62,7 +83,8 @@ def accept_confident(extraction: Extraction, decisions: list[Decision]) -> list[
 def reviewed(extraction: Extraction, decisions: list[Decision]) -> Extraction:
     """The extraction as the analyst left it: only the taken figures, with the analyst's measure, value and
     flag, at full confidence (``importing.plan`` then takes each one, or says why not)."""
-    figures = tuple(replace(with_measure(f, d.measure), value=float(d.value), approx=bool(d.approx))
+    figures = tuple(replace(with_measure(f, d.measure), value=float(d.value), approx=bool(d.approx),
+                            item=(d.item or None) if breakdown_of(d.measure) else None)
                     for f, d in zip(extraction.figures, decisions) if d.accepted and d.measure)
     return replace(extraction, figures=figures)
 
@@ -87,33 +109,35 @@ def highlighted_markdown(text: str, figure: Figure) -> str:
             + plaintext.markdown(after))
 
 
-def stored_values(store: storage.Store, region: str, year: int) -> dict[tuple[str, str | None], float]:
-    """What the database holds for the region and year: (column id, row key) → value. Empty for a new region."""
+def stored_values(store: storage.Store, region: str, year: int) -> dict[tuple[str, str], float]:
+    """What the database holds for the region and year: (measure id, item) → value, the item as
+    ``storage.measure_values`` names it ('' for none; a training programme by its name). Empty for a new region."""
     regions = storage.regions(store)
     ids = [int(i) for i in regions.loc[regions["name"] == region, "region_id"]]
     if not ids:
         return {}
-    values: dict[tuple[str, str | None], float] = {}
-    for table in registry.TABLES:
-        rows = storage.table_rows(store, table, ids[:1], [int(year)])
-        key = table.key_columns[0].id if table.key_columns else None
-        for row in rows.to_dict("records"):
-            for column in table.value_columns:
-                value = row.get(column.id)
-                if isinstance(value, (int, float)) and not pd.isna(value):
-                    values[(column.id, row[key] if key else None)] = float(value)
-    return values
+    rows = storage.measure_values(store, ids[:1], [int(year)])
+    rows = rows[rows["value"].notna() & ~rows["rolled"].astype(bool)]  # a sum of the children is not held
+    return {(str(m), str(i) if isinstance(i, str) else ""): float(v)
+            for m, i, v in zip(rows["measure_id"], rows["item_id"], rows["value"])}
 
 
-def comparison(figure: Figure, decision: Decision, held: dict[tuple[str, str | None], float],
+def held_key(figure: Figure, decision: Decision, cat: catalogue_module.Catalogue | None = None) -> tuple[str, str]:
+    """The (measure, item) under which the database holds the figure as decided."""
+    cat = cat or catalogue_module.load()
+    decided = replace(with_measure(figure, decision.measure), item=decision.item)
+    table = next((t for t in registry.TABLES if any(c.id == decision.measure for c in t.value_columns)), None)
+    if table is not None:
+        return decision.measure, (importing._row_key(cat, decided) or "") if table.key_columns else ""
+    return decision.measure, importing.item_id(cat, decided) if breakdown_of(decision.measure, cat) else ""
+
+
+def comparison(figure: Figure, decision: Decision, held: dict[tuple[str, str], float],
                cat: catalogue_module.Catalogue | None = None) -> tuple[str, float | None]:
     """(agrees | adds | changes | not_stored, the value held) for the figure as decided."""
-    if decision.measure not in set(storable_measures(cat)):
+    if decision.measure not in _storable():
         return NOT_STORED, None
-    cat = cat or catalogue_module.load()
-    table = next(t for t in registry.TABLES if any(c.id == decision.measure for c in t.value_columns))
-    key = importing._row_key(cat, with_measure(figure, decision.measure)) if table.key_columns else None
-    old = held.get((decision.measure, key))
+    old = held.get(held_key(figure, decision, cat))
     if old is None:
         return ADDS, None
     return (AGREES if math.isclose(old, float(decision.value), rel_tol=1e-9, abs_tol=1e-9) else CHANGES), old
