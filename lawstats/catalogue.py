@@ -263,6 +263,13 @@ class Catalogue:
         """A unit by its id or one of its other spellings."""
         return self._unit_index.get(name.strip())
 
+    def unit_label(self, unit_id: str, lang: str) -> str:
+        """How a unit is written in the language (篇 → "articles"); an undeclared one as given."""
+        unit = self.units.get(unit_id)
+        if unit is None:
+            return unit_id
+        return unit.zh if lang == "zh" else unit.en
+
     def convert(self, value: float, from_unit: str, to_unit: str) -> float:
         """``value`` in ``from_unit`` expressed in ``to_unit`` (KeyError where units.toml has no conversion)."""
         source, target = self.unit(from_unit), self.unit(to_unit)

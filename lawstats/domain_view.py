@@ -177,10 +177,7 @@ def _latest_per_year(rows: list[dict]) -> dict[str, dict[int, dict]]:
 
 
 def _unit(catalogue: Catalogue, unit_id: str, lang: str) -> str:
-    unit = catalogue.units.get(unit_id)
-    if unit is None:
-        return unit_id
-    return unit.zh if lang == "zh" else unit.en
+    return catalogue.unit_label(unit_id, lang)
 
 
 def number_text(value: float | None, approx: bool = False, lang: str = "zh") -> str:

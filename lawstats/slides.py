@@ -511,7 +511,19 @@ def sources_slide(data: _Data) -> Slide:
         lines.append(t("app.synthetic_badge", data.lang))
     header = (t("present.table", data.lang), t("present.document", data.lang), t("present.section_col", data.lang))
     return Slide("sources", t("present.slide.sources", data.lang), table=Table(header, tuple(rows), (1.6, 4.4, 4)),
-                 lines=tuple(lines), source=t("present.source_registry", data.lang))
+                 lines=tuple(lines), source=t("present.source_registry", data.lang), notes=report_sentences(data))
+
+
+def report_sentences(data: _Data) -> str:
+    """The speaker notes of the sources slide: every value of the region and year that came from a report, with
+    its sentence (a slide has no room for them; the presenter can still answer "where does this come from?")."""
+    from lawstats.report import sentences  # late: the report package builds on storage, as this module does
+
+    frame = sentences.values_with_sentences(data.store, data.region_id, data.year, data.lang)
+    if frame.empty:
+        return ""
+    heading = t("sentences.caption", data.lang, region=data.region, year=data.year)
+    return "\n".join([heading, *(f"{value} {quoted}" for value, quoted in sentences.lines(frame, data.lang))])
 
 
 # ---------------------------------------------------------------------------------------------------------

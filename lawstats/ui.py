@@ -908,7 +908,7 @@ def domain_cards(figures, lang: str, columns: int = 4) -> None:
 
 
 def _figure_value(figure) -> str:
-    """The number large and its unit small, as on the KPI cards (a long unit such as copies / documents fits)."""
+    """The number large and its unit small, as on the KPI cards (a long unit still fits)."""
     if figure.unit and figure.unit != "%" and figure.text.endswith(figure.unit):
         number = figure.text[:-len(figure.unit)].rstrip()
         return f"{plain_markdown(number)} :small[{plain_markdown(figure.unit)}]"

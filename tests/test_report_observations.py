@@ -102,7 +102,7 @@ def test_the_sentences_are_shown_for_report_values_and_not_for_the_analysts_note
     assert by_measure[("registered_persons", "")].sentence == POPULATION_SENTENCE  # a registry value
     assert by_measure[("publicity_events", "")].sentence == EVENTS_SENTENCE  # an observation
     media = by_measure[("media_reports_by_level", "County level")]
-    assert (media.measure, media.value, media.unit) == ("Media reports, by level", 12, "篇")
+    assert (media.measure, media.value, media.unit) == ("Media reports, by level", 12, "articles")  # English unit
     lines = dict(sentences.lines(sentences.values_with_sentences(store, xibao(store), 2024, "zh"), "zh"))
     assert lines["普法宣传活动场次 40余 场"] == f"“{EVENTS_SENTENCE}”（西堡镇2024年报告.txt · （一）深化普法宣传）"
     assert "分层级媒体报道篇数·县（市）级 12 篇" in lines  # the item after the measure
@@ -213,3 +213,27 @@ def test_a_change_is_left_out_as_a_change_and_its_level_is_taken():
         ("population", "registered_persons", 25300), ("observations", "review_cases", 3)]
     assert [(reason, f.value) for reason, f in plan.left] == [("change", 12)]
     assert t("report.left.change", "en") == "a change (such as year on year), not a level"
+
+
+def test_the_decks_sources_slide_carries_each_report_values_sentence_in_its_speaker_notes(store):
+    """The deck's footer names documents; the sentences a presenter may be asked for are in the sources slide's
+    notes, in the .pptx as well, in the deck's language."""
+    import io
+
+    from pptx import Presentation
+
+    from lawstats import deck, slides
+
+    before = slides.build(store, xibao(store), 2024, "zh")
+    assert EVENTS_SENTENCE not in before.slides[-1].notes  # the shipped data came from no report import
+    report = reviewed_as_the_analyst_left_it(extraction())
+    plan = importing.plan(report, "西堡镇", 2024)
+    importing.commit(store, importing.inspect(store, report, plan), report, plan, user_name="分析员")
+    for lang, value in (("zh", "普法宣传活动场次 40余 场"), ("en", "Legal publicity events ≈40 events")):
+        built = slides.build(store, xibao(store), 2024, lang)
+        sources = built.slides[-1]
+        assert sources.section == "sources"
+        assert EVENTS_SENTENCE in sources.notes and POPULATION_SENTENCE in sources.notes
+        pptx = Presentation(io.BytesIO(deck.build_pptx(built)))
+        notes = pptx.slides[-1].notes_slide.notes_text_frame.text
+        assert EVENTS_SENTENCE in notes and value in notes, (lang, notes[:300])

@@ -65,7 +65,8 @@ def _labelled(values: pd.DataFrame, lang: str) -> pd.DataFrame:
         measure = cat.measures.get(row.measure_id)
         rows.append({"measure_id": row.measure_id, "measure": measure.label(lang) if measure else row.measure_id,
                      "item": _item_label(cat, measure, row.item_id, lang), "value": row.value if pd.notna(row.value)
-                     else row.text_value, "unit": measure.unit if measure else "", "approx": bool(row.approx),
+                     else row.text_value, "unit": cat.unit_label(measure.unit, lang) if measure else "",
+                     "approx": bool(row.approx),
                      "source": row.source, "section": row.section if isinstance(row.section, str) else "",
                      "sentence": row.sentence, "batch_id": int(row.batch_id) if pd.notna(row.batch_id) else None})
     rows.sort(key=lambda r: (order.get(r["measure_id"], len(order)), r["item"]))
