@@ -9,7 +9,8 @@ import pytest
 
 from lawstats.i18n import t
 from tests.browser import chromium_page, wait_for_app
-from tests.test_browser_upload import ANALYST, PASSWORD, open_page, server, shoot, wait_for_headline  # noqa: F401
+from tests.test_browser_upload import (ANALYST, PASSWORD, open_page, server, shoot,  # noqa: F401
+                                      undo_second_batch, wait_for_headline)
 from tests.test_report_page import GRIDS, LAND, REPORT
 
 pytestmark = pytest.mark.browser
@@ -66,13 +67,7 @@ def test_paste_review_commit_overview_undo_in_chromium(server):  # noqa: F811
         open_page(page, "page.overview")
         wait_for_headline(page, "25,300")
 
-        open_page(page, "page.data")
-        page.get_by_role("button", name=t("data.undo", "zh")).click()
-        page.locator('[data-testid="stAlertContentWarning"]', has_text="第 2 批").wait_for()
-        wait_for_app(page)
-        page.get_by_role("button", name=t("data.undo_yes", "zh")).click()
-        page.locator('[data-testid="stAlertContentSuccess"]', has_text="第 2 批已撤销").wait_for()
-        wait_for_app(page)
+        undo_second_batch(page)
 
         open_page(page, "page.overview")
         wait_for_headline(page, "25,218")
@@ -150,13 +145,7 @@ def test_catalogue_measures_with_items_and_sentences_committed_and_undone_in_chr
         page.get_by_text(t("domain.sentences", "zh", count=1).split("（")[0]).first.click()
         page.get_by_text(EVENTS_SENTENCE).first.wait_for()
 
-        open_page(page, "page.data")
-        page.get_by_role("button", name=t("data.undo", "zh")).click()
-        page.locator('[data-testid="stAlertContentWarning"]', has_text="第 2 批").wait_for()
-        wait_for_app(page)
-        page.get_by_role("button", name=t("data.undo_yes", "zh")).click()
-        page.locator('[data-testid="stAlertContentSuccess"]', has_text="第 2 批已撤销").wait_for()
-        wait_for_app(page)
+        undo_second_batch(page)
 
         main = sentences_tab(page)
         main.get_by_text("没有从报告导入的数值").wait_for()

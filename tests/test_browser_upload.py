@@ -42,6 +42,17 @@ def open_page(page, title_key: str, lang: str = "zh") -> None:
     wait_for_app(page)
 
 
+def undo_second_batch(page) -> None:
+    """On the data page: undo batch 2, confirming first (the confirmation names the batch)."""
+    open_page(page, "page.data")
+    page.get_by_role("button", name=t("data.undo", "zh")).click()
+    page.locator('[data-testid="stAlertContentWarning"]', has_text="第 2 批").wait_for()  # confirm first
+    wait_for_app(page)
+    page.get_by_role("button", name=t("data.undo_yes", "zh")).click()
+    page.locator('[data-testid="stAlertContentSuccess"]', has_text="第 2 批已撤销").wait_for()
+    wait_for_app(page)
+
+
 def wait_for_headline(page, value: str, label: str = "户籍人口") -> None:
     """The overview's KPI card shows ``value`` (fails after the timeout if it never does)."""
     card = page.locator('[data-testid="stMetric"]', has_text=label).first
@@ -90,13 +101,7 @@ def test_upload_commit_overview_undo_in_chromium(server):
         open_page(page, "page.overview")
         wait_for_headline(page, "25,300")
 
-        open_page(page, "page.data")
-        page.get_by_role("button", name=t("data.undo", "zh")).click()
-        page.locator('[data-testid="stAlertContentWarning"]', has_text="第 2 批").wait_for()  # confirm first
-        wait_for_app(page)
-        page.get_by_role("button", name=t("data.undo_yes", "zh")).click()
-        page.locator('[data-testid="stAlertContentSuccess"]', has_text="第 2 批已撤销").wait_for()
-        wait_for_app(page)
+        undo_second_batch(page)
 
         open_page(page, "page.overview")
         wait_for_headline(page, "25,218")
