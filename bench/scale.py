@@ -2,6 +2,7 @@
 import path, then every query behind the pages timed against a naive pandas baseline in the same run.
 
     python -m lawstats bench --scale county|province|national [--json FILE] [--repeats N] [--workdir DIR]
+                             [--store SETTING]
 
 Measured, in one run:
 - the import of the whole data set: ``python -m lawstats import DIR`` in a child process (its wall time and
@@ -15,8 +16,11 @@ Measured, in one run:
   must equal ours (``same_answer``), and ``ratio`` is baseline / ours;
 - the pages' script run time in AppTest with a warm cache, a small commit, and the first view after it.
 
+With ``--store`` (a lake, or another DuckDB file) the imported file is moved onto that store (``migrate_store``)
+and everything is measured there, each query also timed on the file (``native_ms``: the lower bound).
+
 Every record: name, scale, rows (rows of the result), p50_ms, p95_ms, baseline_ms, ratio, peak_rss_mb,
-same_answer (None where there is no baseline).
+same_answer (None where there is no baseline), native_ms and native_same (None without ``--store``).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from lawstats.registry import TABLES_BY_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_TARGET_MS = 200  # every query behind a page, p95, national scale
-RECORD_KEYS = ("name", "scale", "rows", "p50_ms", "p95_ms", "baseline_ms", "ratio", "peak_rss_mb", "same_answer")
+RECORD_KEYS = ("name", "scale", "rows", "p50_ms", "p95_ms", "baseline_ms", "ratio", "peak_rss_mb", "same_answer",
+               "native_ms", "native_same")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -62,14 +67,18 @@ def _percentile(times: list[float], q: float) -> float:
 
 
 def record(name: str, scale: str, rows: int | None, times: list[float], baseline: list[float] | None = None,
-           peak_rss_mb: float | None = None, same_answer: bool | None = None) -> dict:
+           peak_rss_mb: float | None = None, same_answer: bool | None = None,
+           native: list[float] | None = None, native_same: bool | None = None) -> dict:
+    """One measurement: p50/p95 of ``times``; the p50 of the pandas ``baseline`` and of the same query on a
+    native DuckDB file (``native``, only with ``bench --store``) beside it."""
     p50 = _percentile(times, 50)
     base = _percentile(baseline, 50) if baseline else None
     return {"name": name, "scale": scale, "rows": rows, "p50_ms": round(p50, 2),
             "p95_ms": round(_percentile(times, 95), 2),
             "baseline_ms": round(base, 2) if base is not None else None,
             "ratio": round(base / p50, 1) if base is not None and p50 > 0 else None,
-            "peak_rss_mb": round(peak_rss_mb, 1) if peak_rss_mb is not None else None, "same_answer": same_answer}
+            "peak_rss_mb": round(peak_rss_mb, 1) if peak_rss_mb is not None else None, "same_answer": same_answer,
+            "native_ms": round(_percentile(native, 50), 2) if native else None, "native_same": native_same}
 
 
 def peak_rss_mb() -> float:
@@ -128,7 +137,7 @@ class Naive:
         if own is None:
             own = self.table(table_id) if table_id != "training" else training_summary(self.table("training"))
         own = own[own["region_id"].isin(wanted)]
-        additive = (list(storage.TRAINING_SUMS) if table_id == "training"
+        additive = (storage.summary_sums(TABLES_BY_ID[table_id]) if table_id == "training"
                     else [c.id for c in storage.additive_columns(TABLES_BY_ID[table_id])])
         children = tree.groupby("parent").size()
         eff = own.copy()
@@ -148,7 +157,7 @@ class Naive:
             if table_id == "training":
                 complete = reporting.to_numpy() == n_children
                 rolled = sums[complete].reset_index().rename(columns={"parent": "region_id"})
-                for name, _ in storage.TRAINING_NOT_ROLLED:
+                for name in storage.summary_not_rolled(TABLES_BY_ID[table_id]):
                     rolled[name] = np.nan
                 has_own = eff.set_index(["region_id", "year"]).index
                 rolled = rolled[~rolled.set_index(["region_id", "year"]).index.isin(has_own)]
@@ -190,9 +199,28 @@ class Naive:
         inside = self.subtree(tree, scope_id) - {scope_id}
         return sorted(regions.loc[regions["region_id"].isin(inside) & (regions["level"] == level), "region_id"])
 
+    def measure_values(self, region_id: int) -> pd.DataFrame:
+        """The numbers of ``storage.measure_values`` for one region, long (region_id, year, measure_id,
+        item_id, value): each simple table's effective rows (own values, additive gaps filled by complete
+        sums) and the region's own programme rows, unpivoted in pandas. (Synthetic data has no observations.)"""
+        tree = self.tree(self.regions())
+        frames = []
+        for table in storage.simple_tables():
+            eff = self.effective(table.id, [region_id], tree=tree)
+            numeric = [c.id for c in table.value_columns if c.numeric]
+            frames.append(eff.melt(["region_id", "year"], numeric, "measure_id", "value").assign(item_id=""))
+        programmes = self.table("training")
+        programmes = programmes[programmes["region_id"] == region_id]
+        numeric = [c.id for c in TABLES_BY_ID["training"].value_columns if c.numeric]
+        frames.append(programmes.melt(["region_id", "year", "programme"], numeric, "measure_id", "value")
+                      .rename(columns={"programme": "item_id"}))
+        long = pd.concat(frames, ignore_index=True)
+        return long[long["value"].notna()]
+
 
 def training_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """The per-region, per-year training summary in pandas (the additive fields of storage._TRAINING_SUMMARY)."""
+    """The per-region, per-year training summary in pandas (the figures that add up of the registry's
+    training summary, ``registry.TRAINING.summary``)."""
     study, exam = rows["programme_kind"] == "study", rows["programme_kind"] == "exam"
     counted = lambda kind: kind & (rows["required_persons"] > 0) & rows["participants"].notna()  # noqa: E731
     frame = pd.DataFrame({
@@ -228,6 +256,17 @@ def same_values(ours: pd.DataFrame, theirs: pd.DataFrame, columns: list[str]) ->
         return False
     x, y = a[columns].to_numpy(dtype="float64"), b[columns].to_numpy(dtype="float64")
     return bool(np.allclose(x, y, rtol=1e-9, atol=1e-6, equal_nan=True))
+
+
+def same_long_values(ours: pd.DataFrame, theirs: pd.DataFrame) -> bool:
+    """Both long frames hold the same numbers per (region, year, measure, item); ``ours``' texts aside."""
+    keys = ["region_id", "year", "measure_id", "item_id"]
+    a = ours[ours["value"].notna()][keys + ["value"]].astype({"item_id": str}).sort_values(keys)
+    b = theirs[keys + ["value"]].astype({"item_id": str}).sort_values(keys)
+    if len(a) != len(b) or [tuple(r) for r in a[keys].itertuples(index=False)] != \
+            [tuple(r) for r in b[keys].itertuples(index=False)]:
+        return False
+    return bool(np.allclose(a["value"].to_numpy("float64"), b["value"].to_numpy("float64"), rtol=1e-9, atol=1e-6))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -273,19 +312,34 @@ def pick_regions(store: storage.Store) -> dict[str, int]:
     return {"township": int(township), "county": county, "country": storage.ROOT_ID}
 
 
-def measure_queries(store: storage.Store, scale: str, repeats: int, baseline_repeats: int) -> list[dict]:
-    naive = Naive(store)
+def measure_queries(store: storage.Store, scale: str, repeats: int, baseline_repeats: int,
+                    native: storage.Store | None = None) -> list[dict]:
+    """The page queries on ``store``. With ``native`` (the same data in a DuckDB file: ``bench --store``), each
+    query also runs there (``native_ms``, the lower bound; ``native_same``: both stores gave the same answer),
+    and the pandas baseline reads its tables from the file, so it is the same beside every store."""
+    measured = store
+    naive = Naive(native or store)
     regions = pick_regions(store)
     year = max(storage.effective_years(store, regions["township"]))
     records = []
 
     def add(name, ours, theirs=None, columns=None, rows_of=_rows):
+        nonlocal store
         times, result = _time(ours, repeats)
+        native_times, native_same = None, None
+        if native is not None:
+            store = native  # the query functions below read the name ``store`` when they run
+            try:
+                native_times, native_result = _time(ours, repeats)
+            finally:
+                store = measured
+            native_same = same_result(result, native_result)
         base_times, same = None, None
         if theirs is not None:
             base_times, expected = _time(theirs, baseline_repeats - 1) if baseline_repeats > 1 else _once(theirs)
             same = _compare(result, expected, columns)
-        records.append(record(name, scale, rows_of(result), times, base_times, None, same))
+        records.append(record(name, scale, rows_of(result), times, base_times, None, same, native_times,
+                              native_same))
         return result
 
     for label, region_id in regions.items():
@@ -317,12 +371,26 @@ def measure_queries(store: storage.Store, scale: str, repeats: int, baseline_rep
         ids = tuple(int(r) for r in peers["region_id"][:21])
         add(f"compare.series/{label}", lambda: storage.effective_inputs(store, list(ids)))
         add(f"summary.indicator_table/{label}", lambda: summary.indicator_table(store, region_id, year))
+        # the generic domain pages and their menu read every measure of the region (issue 10)
+        add(f"domain.measure_values/{label}", lambda: storage.measure_values(store, [region_id]),
+            lambda: naive.measure_values(region_id), "long")
+        add(f"domain.menu/{label}", lambda: storage.measures_with_data(store, region_id))
     add("compare.all_townships/country", lambda: storage.compare_inputs(store, storage.ROOT_ID, "township", [year]),
         lambda: naive.effective("population", naive.level_members(storage.ROOT_ID, "township"), [year]),
         ["registered_persons", "minority_persons"])
     add("frame.search/country", lambda: storage.search_regions(store, "合成镇000"))
     add("frame.default_region", lambda: storage.default_region_id(store))
     return records
+
+
+def same_result(ours, theirs) -> bool:
+    """Whether two stores answered a query alike: equal values, row order aside where the query sets none."""
+    if not isinstance(ours, pd.DataFrame):
+        return ours == theirs
+    if list(ours.columns) != list(theirs.columns) or len(ours) != len(theirs):
+        return False
+    text = lambda frame: sorted(map(repr, frame.astype(str).itertuples(index=False)))  # noqa: E731
+    return text(ours) == text(theirs)
 
 
 def _rows(result) -> int:
@@ -336,7 +404,10 @@ def _once(function):
 
 
 def _compare(ours, expected, columns) -> bool:
-    """Same regions (in the same order where the answer is a path), or same values in ``columns``."""
+    """Same regions (in the same order where the answer is a path), or same values in ``columns``, or (columns
+    "long") the same numbers per region, year, measure and item."""
+    if columns == "long":
+        return same_long_values(ours, expected)
     if columns is not None:
         return same_values(ours, expected, columns)
     ours = [int(r) for r in ours["region_id"]] if isinstance(ours, pd.DataFrame) else list(ours)
@@ -369,14 +440,14 @@ class PageView:
         return elapsed
 
 
-def measure_pages(db_path: Path, scale: str, repeats: int, regions: dict[str, int]) -> list[dict]:
+def measure_pages(db_path: Path | str, scale: str, repeats: int, regions: dict[str, int]) -> list[dict]:
     """AppTest: warm reruns (frame and page) of every page for the township, of the overview and the compare
     page for the county and the country; a small commit, the first view after it (every cache missed), its
-    undo and the first view after that."""
+    undo and the first view after that. ``db_path``: the DuckDB file, or any store setting."""
     from streamlit import logger
 
     logger.set_log_level("error")  # AppTest's bare-mode warnings, once per run
-    os.environ["LAWSTATS_DB"] = str(db_path)
+    os.environ["LAWSTATS_DB"] = os.environ["LAWSTATS_STORE"] = str(db_path)
     records = []
     views = [(page, "township") for page in PAGES] + [(page, label) for page in ("overview", "compare")
                                                        for label in ("county", "country")]
@@ -398,6 +469,20 @@ def measure_pages(db_path: Path, scale: str, repeats: int, regions: dict[str, in
     records.append(record("page.overview.first_view_after_undo", scale, None, [view.run()]))
     store.close()
     return records
+
+
+def move_to_store(db_path: Path, setting: str, scale: str) -> dict:
+    """Copy the benchmark's DuckDB file onto the store ``setting`` (which must be empty), as ``lawstats
+    migrate-store`` does; the record holds the time it took."""
+    source, target = storage.Store(db_path), storage.Store(setting)
+    try:
+        start = time.perf_counter()
+        storage.copy_store(source, target)
+        elapsed = (time.perf_counter() - start) * 1000
+    finally:
+        source.close()
+        target.close()
+    return record("migrate_store", scale, None, [elapsed])
 
 
 def small_commit(store: storage.Store) -> int:
@@ -425,8 +510,12 @@ def machine() -> dict:
 
 def run(scale: str = "county", json_path: str | None = None, repeats: int = 30, baseline_repeats: int = 3,
         page_repeats: int = 10, workdir: str | None = None, reuse: bool = False, seed: int = 1,
-        years: list[int] | None = None, log=print) -> list[dict]:
-    """The whole benchmark at one scale. Returns (and with ``json_path`` writes) the records."""
+        years: list[int] | None = None, log=print, store: str | None = None) -> list[dict]:
+    """The whole benchmark at one scale. Returns (and with ``json_path`` writes) the records.
+
+    ``store`` (a store setting, ``bench --store``): the data is imported into a DuckDB file as always, moved
+    onto that store with ``storage.copy_store`` (what ``migrate-store`` runs), and measured there, each query
+    beside its time on the file (``native_ms``)."""
     work = Path(workdir or tempfile.mkdtemp(prefix=f"lawstats_bench_{scale}_"))
     data_dir, db_path = work / "data", work / "bench.duckdb"
     records = []
@@ -452,14 +541,22 @@ def run(scale: str = "county", json_path: str | None = None, repeats: int = 30, 
             baseline = [whole["seconds"] * 1000]
         records.append(record("import", scale, imported["rows"], [imported["seconds"] * 1000], baseline,
                               peak_rss_mb=imported["peak_rss_mb"]))
-    store = storage.Store(db_path)
+    measured_store = str(db_path)
+    if store:
+        records.append(move_to_store(db_path, store, scale))
+        log(f"moved onto {store}: {records[-1]['p50_ms'] / 1000:.1f} s")
+        measured_store = store
+    target = storage.Store(measured_store)
+    native = storage.Store(db_path) if store else None
     try:
-        regions = pick_regions(store)
-        records += measure_queries(store, scale, repeats, baseline_repeats)
+        regions = pick_regions(target)
+        records += measure_queries(target, scale, repeats, baseline_repeats, native)
     finally:
-        store.close()
+        target.close()
+        if native is not None:
+            native.close()
     log(f"queries: {len(records)} records")
-    records += measure_pages(db_path, scale, page_repeats, regions)
+    records += measure_pages(measured_store, scale, page_repeats, regions)
     peak = peak_rss_mb()
     for r in records:
         if r["peak_rss_mb"] is None and r["name"].startswith(("page.", "commit.", "undo.")):
@@ -471,11 +568,13 @@ def run(scale: str = "county", json_path: str | None = None, repeats: int = 30, 
 
 def summary_lines(records: list[dict]) -> list[str]:
     """A plain table of the records for the console."""
-    lines = [f"{'name':44s} {'rows':>10s} {'p50 ms':>9s} {'p95 ms':>9s} {'base ms':>10s} {'ratio':>7s} same"]
+    lines = [f"{'name':44s} {'rows':>10s} {'p50 ms':>9s} {'p95 ms':>9s} {'base ms':>10s} {'ratio':>7s} "
+             f"{'file ms':>9s} same"]
     for r in records:
+        native = r.get("native_ms")
         lines.append(f"{r['name']:44s} {r['rows'] if r['rows'] is not None else '':>10} {r['p50_ms']:>9.1f} "
                      f"{r['p95_ms']:>9.1f} {r['baseline_ms'] if r['baseline_ms'] is not None else '':>10} "
-                     f"{r['ratio'] if r['ratio'] is not None else '':>7} "
+                     f"{r['ratio'] if r['ratio'] is not None else '':>7} {native if native is not None else '':>9} "
                      f"{'' if r['same_answer'] is None else r['same_answer']}")
     return lines
 

@@ -603,6 +603,9 @@ def slide_chart(chart, height: int, titled: bool = True) -> go.Figure:
     suffix = "%" if chart.unit == "%" else ""
     for i, series in enumerate(chart.series):
         color = PALETTE[(i + 1) % len(PALETTE)] if len(chart.series) > 1 or chart.kind == "line" else PALETTE[1]
+        color = series.colour or color  # a measure keeps its page colour on the slide
+        if chart.colours and chart.kind != "line":  # bars of different measures, each in its colour
+            color = list(chart.colours)
         values = [None if v is None else v for v in series.values]
         labels = ["" if v is None else f"{v:{number}}{suffix}" for v in values]
         if chart.kind == "line":

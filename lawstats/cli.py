@@ -230,7 +230,8 @@ def _add_data_update_commands(sub) -> None:
     p.add_argument("--format", choices=["xlsx", "csv", "parquet"], default="xlsx")
 
     p = sub.add_parser("template", help="write an upload template")
-    p.add_argument("table", help="table id or name (population, 人口, regions...)")
+    p.add_argument("table", help="table id or name (population, 人口, regions...), or a catalogue domain's id or "
+                                 "name (publicity, 普法宣传...)")
     p.add_argument("--format", choices=["csv", "xlsx"], default="xlsx")
     p.add_argument("--out", help="output file (default: template_<table>.<format>; - for stdout)")
 
@@ -466,7 +467,8 @@ def cmd_export(args) -> int:
 def cmd_template(args) -> int:
     from lawstats import exchange, importer
 
-    table_id = importer.table_id_of(args.table)
+    # a catalogue domain without a registry table (publicity, 普法宣传...) gets its measures' template
+    table_id = exchange.domain_template_id(args.table) or importer.table_id_of(args.table)
     data = exchange.template_csv(table_id, args.lang) if args.format == "csv" else \
         exchange.template_xlsx(table_id, args.lang)
     if args.out == "-":
@@ -534,6 +536,10 @@ def _add_scale_commands(sub) -> None:
     p.add_argument("--workdir", help="where the data and database go (default: a new temporary folder)")
     p.add_argument("--reuse", action="store_true", help="reuse the database already in --workdir (no import)")
     p.add_argument("--seed", type=int, default=1)
+    # its own dest: the global --store names the app's store, which a benchmark must never write into
+    p.add_argument("--store", dest="bench_store", metavar="SETTING",
+                   help="measure on this (empty) store: the data is imported into a DuckDB file, moved there "
+                        "as migrate-store does, and every query is timed on both (native_ms)")
 
 
 def cmd_synth(args) -> int:
@@ -553,7 +559,8 @@ def cmd_bench(args) -> int:
     from bench import scale
 
     records = scale.run(args.scale, args.json, repeats=args.repeats, baseline_repeats=args.baseline_repeats,
-                        page_repeats=args.page_repeats, workdir=args.workdir, reuse=args.reuse, seed=args.seed)
+                        page_repeats=args.page_repeats, workdir=args.workdir, reuse=args.reuse, seed=args.seed,
+                        store=args.bench_store)
     print("\n".join(scale.summary_lines(records)))
     print(t("cli.bench_done", args.lang, count=len(records), json=f" → {args.json}" if args.json else ""))
     return 0

@@ -1,9 +1,11 @@
 """Comparing regions: a ranking with the chosen region highlighted (top and bottom N, the rest summarised),
 its rank and percentile, the distribution, a region × year matrix and two indicators against each other.
 
-The input is ``storage.compare_inputs``: effective figures of every region of one level under a scope region
-(at most ``MAX_REGIONS``). Everything returned is small and ready to draw: no chart built from it gets more
-than ``MAX_MARKS`` marks. No Streamlit here.
+What can be compared comes from the catalogue (``choices``): every derived indicator it declares and every numeric
+measure, read for every region of one level under a scope region (at most ``MAX_REGIONS``) from
+``storage.compare_inputs`` (the registry indicators, computed as everywhere else) and ``storage.measure_values``
+(every other measure and ratio; ``all_values`` joins the two). Everything returned is small and ready to draw:
+no chart built from it gets more than ``MAX_MARKS`` marks. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -13,25 +15,163 @@ import math
 import numpy as np
 import pandas as pd
 
+from lawstats import catalogue as catalogue_module
 from lawstats import indicators
-from lawstats.registry import INDICATORS_BY_ID, LEVEL_IDS
+from lawstats.catalogue import Catalogue
+from lawstats.i18n import t
+from lawstats.registry import INDICATORS, INDICATORS_BY_ID, LEVEL_IDS, Indicator
 
 MAX_REGIONS = 100_000  # regions whose figures reach pandas at once
 MAX_MARKS = 5_000  # marks a chart may send to the browser
 LABEL_COLUMNS = ["region_id", "name", "code", "parent_name", "year"]
 
 
-def indicator_values(inputs: pd.DataFrame, ids: list[str] | None = None) -> pd.DataFrame:
-    """region_id, name, code, parent_name, year and one column per indicator."""
-    values = indicators.compute(inputs, ids)
-    labels = inputs[[c for c in LABEL_COLUMNS if c in inputs.columns]].reset_index(drop=True)
-    return pd.concat([labels, values.drop(columns=["region_id", "year"]).reset_index(drop=True)], axis=1)
-
-
 def higher_is_better(indicator_id: str) -> bool:
     """The ranking direction: lower-is-better indicators rank their smallest value first; neutral ones
-    (neither direction is good) rank from the largest, as a plain ordering."""
-    return INDICATORS_BY_ID[indicator_id].higher_is_better is not False
+    (neither direction is good) and plain measures rank from the largest, as a plain ordering."""
+    chosen = choices(catalogue_module.load()).get(indicator_id)
+    return chosen is None or chosen.higher_is_better is not False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What can be compared: the catalogue's indicators and measures
+
+
+_CHOICES: dict[int, tuple[Catalogue, dict[str, Indicator]]] = {}  # keyed on the catalogue object (one per folder)
+
+
+def choices(catalogue: Catalogue) -> dict[str, Indicator]:
+    """``offered`` for the catalogue, built once per catalogue object (a read-only mapping: do not change it)."""
+    cached = _CHOICES.get(id(catalogue))
+    if cached is None or cached[0] is not catalogue:
+        cached = _CHOICES[id(catalogue)] = (catalogue, offered(catalogue))
+    return cached[1]
+
+
+def offered(catalogue: Catalogue) -> dict[str, Indicator]:
+    """Everything the compare page offers, by id, as ``registry.Indicator`` (label, unit, decimals, direction):
+    the registry's indicators first (computed as on every page), then, in catalogue order, every other derived
+    indicator and every numeric measure that is not already offered. Left out: year-on-year changes (the
+    region × year matrix and the trend show change) and code indicators (all of them are registry ones)."""
+    offered: dict[str, Indicator] = {i.id: i for i in INDICATORS}
+    for domain in catalogue.domains:
+        for declared in catalogue.indicators_of(domain.id):
+            if declared.id not in offered and declared.kind in ("ratio", "figure"):
+                offered[declared.id] = _from_indicator(catalogue, declared)
+        for measure in catalogue.measures_of(domain.id):
+            if measure.numeric and measure.id not in offered:
+                offered[measure.id] = _from_measure(catalogue, measure)
+    return offered
+
+
+def _from_measure(catalogue: Catalogue, measure) -> Indicator:
+    return Indicator(measure.id, measure.zh, measure.en, measure.domain, catalogue.unit_label(measure.unit, "zh"),
+                     catalogue.unit_label(measure.unit, "en"), 0 if measure.kind == "count" else 2,
+                     t("catalogue.formula_figure", "zh"), t("catalogue.formula_figure", "en"),
+                     measure.definition_zh, measure.definition_en, (measure.id,))
+
+
+def _from_indicator(catalogue: Catalogue, declared) -> Indicator:
+    unit = catalogue_module.indicator_unit(catalogue, declared)
+    if declared.kind == "figure":
+        measure = catalogue.measures[declared.measure]
+        decimals = 0 if measure.kind == "count" else declared.decimals
+    else:
+        decimals = declared.decimals
+    return Indicator(declared.id, catalogue_module.indicator_label(catalogue, declared, "zh"),
+                     catalogue_module.indicator_label(catalogue, declared, "en"), declared.domain,
+                     catalogue.unit_label(unit, "zh"), catalogue.unit_label(unit, "en"), decimals,
+                     catalogue_module.formula_text(catalogue, declared, "zh"),
+                     catalogue_module.formula_text(catalogue, declared, "en"), declared.definition_zh,
+                     declared.definition_en, declared.reads, declared.higher_is_better, declared.target)
+
+
+def measure_table(catalogue: Catalogue, measures: pd.DataFrame) -> pd.DataFrame:
+    """region_id, year and one column per numeric measure of a ``storage.measure_values`` frame: the value
+    without a breakdown item, else (a measure that rolls up by summing) the sum of its items."""
+    numeric = measures[measures["value"].notna() & measures["measure_id"].isin(
+        [m.id for m in catalogue.measures.values() if m.numeric])]
+    whole = numeric[numeric["item_id"] == ""]
+    summed_ids = [m.id for m in catalogue.measures.values() if m.rollup == "sum"]
+    parts = numeric[(numeric["item_id"] != "") & numeric["measure_id"].isin(summed_ids)]
+    parts = parts.groupby(["region_id", "year", "measure_id"], as_index=False)["value"].sum()
+    keys = ["region_id", "year", "measure_id"]
+    both = pd.concat([whole[keys + ["value"]], parts]).drop_duplicates(keys, keep="first")
+    if both.empty:
+        return pd.DataFrame(columns=["region_id", "year"]).astype("int64")
+    wide = both.pivot_table(index=["region_id", "year"], columns="measure_id", values="value", aggfunc="first")
+    return wide.reset_index().rename_axis(columns=None)
+
+
+def catalogue_values(catalogue: Catalogue, measures: pd.DataFrame) -> pd.DataFrame:
+    """region_id, year and one column per offered id that is not a registry indicator: a measure as stored, a
+    ratio as numerator ÷ (sum of denominators) × scale of the same year (no value where a part is missing or the
+    denominator is 0). Column arithmetic on one array: a county's villages × 250 ids stay cheap."""
+    table = measure_table(catalogue, measures)
+    wanted = [i for i in choices(catalogue) if i not in INDICATORS_BY_ID]
+    reads = {i: _reads(catalogue, i) for i in wanted}
+    needed = list(dict.fromkeys(m for parts in reads.values() for m in parts))
+    numbers = table.reindex(columns=needed).to_numpy(dtype="float64", na_value=np.nan)
+    at = {m: j for j, m in enumerate(needed)}
+    columns = {}
+    for chosen_id in wanted:
+        declared = catalogue.indicators.get(chosen_id)
+        if declared is not None and declared.ratio is not None:
+            numerator = numbers[:, at[declared.ratio.numerator]]
+            denominator = numbers[:, [at[d] for d in declared.ratio.denominator]].sum(axis=1)  # NaN if any is
+            with np.errstate(divide="ignore", invalid="ignore"):
+                columns[chosen_id] = np.where(denominator != 0, numerator / denominator * declared.ratio.scale, np.nan)
+        else:
+            columns[chosen_id] = numbers[:, at[reads[chosen_id][0]]]
+    return pd.concat([table[["region_id", "year"]].reset_index(drop=True),
+                      pd.DataFrame(columns, index=range(len(table)))], axis=1)
+
+
+def _reads(catalogue: Catalogue, chosen_id: str) -> tuple[str, ...]:
+    """The measures an offered id reads: a ratio's parts, a figure's measure, else the measure itself."""
+    declared = catalogue.indicators.get(chosen_id)
+    if declared is None:
+        return (chosen_id,)
+    return declared.reads
+
+
+def all_values(inputs: pd.DataFrame, regions: pd.DataFrame, measures: pd.DataFrame,
+               catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """One row per region and year with any figure: region_id, name, code, parent_name, year and one column per
+    offered id (``choices``). ``inputs``: ``storage.compare_inputs``/``effective_inputs`` (the registry
+    indicators), ``regions``: region_id, name, code, parent_name; ``measures``: ``storage.measure_values``."""
+    catalogue = catalogue or catalogue_module.load()
+    keys = ["region_id", "year"]
+    registry = indicators.compute(inputs) if len(inputs) else pd.DataFrame(columns=keys)
+    others = catalogue_values(catalogue, measures) if len(measures) else pd.DataFrame(columns=keys)
+    for part in (registry, others):  # the keys alone (astype on the whole wide frame copies every column)
+        part[keys] = part[keys].astype("int64")
+    merged = registry.merge(others, on=keys, how="outer")
+    labels = regions[[c for c in LABEL_COLUMNS if c in regions.columns and c != "year"]]
+    merged = labels.merge(merged, on="region_id", how="inner")
+    missing = [i for i in choices(catalogue) if i not in merged.columns]
+    merged = pd.concat([merged, pd.DataFrame(np.nan, index=merged.index, columns=missing)], axis=1)
+    return merged.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def second_default(others: list[str], first_id: str, catalogue: Catalogue | None = None) -> int:
+    """Where the scatter's second indicator starts in ``others``: the first headline indicator of another domain
+    than the first one's (two domains against each other say more than two sides of one), else the first."""
+    catalogue = catalogue or catalogue_module.load()
+    offered = choices(catalogue)
+    domain = offered[first_id].domain if first_id in offered else None
+    for position, other in enumerate(others):
+        declared = catalogue.indicators.get(other)
+        if declared is not None and declared.headline and declared.domain != domain:
+            return position
+    return 0
+
+
+def offered_ids(values: pd.DataFrame, catalogue: Catalogue | None = None) -> list[str]:
+    """The offered ids (``choices`` order) with at least one value in ``values``: a measure no compared region
+    has is not offered."""
+    catalogue = catalogue or catalogue_module.load()
+    return [i for i in choices(catalogue) if i in values.columns and values[i].notna().any()]
 
 
 def ranked(values: pd.DataFrame, indicator_id: str, year: int) -> pd.DataFrame:

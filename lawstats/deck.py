@@ -341,6 +341,8 @@ def _chart(page, chart: Chart, left, top, width, height, lang: str, titled: bool
         plot.vary_by_categories = False
     for i, series in enumerate(plot.series):
         color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        if chart.series[i].colour:  # a measure keeps its page colour in the deck
+            color = RGBColor.from_string(chart.series[i].colour.lstrip("#").upper())
         if chart.kind == "line":
             series.format.line.color.rgb = color
             series.format.line.width = Pt(3.5)
@@ -350,6 +352,9 @@ def _chart(page, chart: Chart, left, top, width, height, lang: str, titled: bool
         else:
             series.format.fill.solid()
             series.format.fill.fore_color.rgb = color
+            for point, colour in zip(range(len(chart.categories)), chart.colours):  # each measure its page colour
+                series.points[point].format.fill.solid()
+                series.points[point].format.fill.fore_color.rgb = RGBColor.from_string(colour.lstrip("#").upper())
     value_axis = native.value_axis
     value_axis.has_major_gridlines = True
     value_axis.major_gridlines.format.line.color.rgb = RGBColor(0xD0, 0xD0, 0xD0)

@@ -1,7 +1,8 @@
 """A slide per catalogue domain that has no slide of its own, for the meeting deck (``lawstats.slides.build`` calls
 ``slides`` here). Each slide shows what ``lawstats.domain_view`` computes for the domain's page: its figures as
 tiles (an older year named under the number), the rates that are all 100% as one tile, and one chart (the first
-unit group, else the first breakdown). A domain with nothing up to the chosen year has no slide.
+unit group, else the first breakdown), each measure in its page colour (``domain_view.colour_of``). A domain with
+nothing up to the chosen year has no slide.
 """
 
 from __future__ import annotations
@@ -57,14 +58,14 @@ def _chart(view: DomainView, lang: str) -> Chart | None:
         labels = tuple(f.label for f in group.figures)
         return Chart("bar", _titled(view.title, group.unit, lang), labels,
                      (Series(view.title, tuple(f.value for f in group.figures)),), group.unit,
-                     0 if group.integer else 2)
+                     0 if group.integer else 2, colours=tuple(f.colour for f in group.figures))
     if view.breakdowns:
         part = view.breakdowns[0]
         values = tuple(None if pd.isna(v) else float(v) for v in part.items["value"])
         title = part.title + (f"（{part.year_note}）" if part.year_note and lang == "zh"
                               else f" ({part.year_note})" if part.year_note else "")
-        return Chart("bar", _titled(title, part.unit, lang), tuple(part.items["item"]), (Series(part.title, values),),
-                     part.unit, 0 if part.integer else 2)
+        return Chart("bar", _titled(title, part.unit, lang), tuple(part.items["item"]),
+                     (Series(part.title, values, colour=part.colour),), part.unit, 0 if part.integer else 2)
     return None
 
 

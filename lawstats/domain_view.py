@@ -110,8 +110,12 @@ class DomainView:
 
 def domains_with_data(catalogue: Catalogue, values: pd.DataFrame) -> list[Domain]:
     """The catalogue's domains that hold at least one stored value in ``values``, in catalogue order."""
-    present = set(values.loc[_has_value(values), "measure_id"]) if len(values) else set()
-    held = {catalogue.measures[m].domain for m in present if m in catalogue.measures}
+    return domains_of(catalogue, set(values.loc[_has_value(values), "measure_id"]) if len(values) else set())
+
+
+def domains_of(catalogue: Catalogue, measure_ids: set[str]) -> list[Domain]:
+    """The catalogue's domains of some measures (``storage.measures_with_data``), in catalogue order."""
+    held = {catalogue.measures[m].domain for m in measure_ids if m in catalogue.measures}
     return [d for d in catalogue.domains if d.id in held]
 
 

@@ -171,7 +171,10 @@ def _check_table(table_id: str) -> None:
 
 def template_csv(table_id: str, lang: str = "zh") -> bytes:
     """An upload template as CSV (UTF-8 with BOM): the headers and one example row from the 西堡镇 data,
-    marked 示例 (the importer leaves it out, so the template can be filled in below it)."""
+    marked 示例 (the importer leaves it out, so the template can be filled in below it). A catalogue domain
+    without a registry table (``domain_template_id``) gets its measures' blank template."""
+    if domain_template_id(table_id):
+        return to_csv_bytes(pd.DataFrame(columns=domain_template_headers(table_id, lang)))
     _check_table(table_id)
     frame = pd.DataFrame([_example_row(table_id, lang)], columns=_template_headers(table_id, lang))
     return to_csv_bytes(frame)
@@ -184,6 +187,8 @@ def template_xlsx(table_id: str, lang: str = "zh") -> bytes:
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
 
+    if domain_template_id(table_id):
+        return _domain_template_xlsx(table_id, lang)
     _check_table(table_id)
     workbook = Workbook()
     sheet = workbook.active
@@ -201,6 +206,67 @@ def template_xlsx(table_id: str, lang: str = "zh") -> bytes:
         width = max(len(str(c.value or "")) for c in letter_cells)
         sheet.column_dimensions[letter_cells[0].column_letter].width = min(40, max(10, 2 * width))
     _explain_sheet(workbook.create_sheet(t("exchange.sheet_help", lang)), table_id, lang)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- derived: a blank template per catalogue domain that has no registry table (issue 10 §3) ---
+
+
+def domain_template_id(text: str) -> str | None:
+    """The catalogue domain a template name means (its id, 中文名 or English name) when no registry table has
+    that name (population, land... keep their tables' templates); else None."""
+    from lawstats import catalogue
+
+    wanted = str(text).strip().lower()
+    for domain in catalogue.load().domains:
+        if wanted in (domain.id, domain.zh.lower(), domain.en.lower()) and domain.id not in TABLES_BY_ID:
+            return domain.id
+    return None
+
+
+def domain_template_choices(lang: str = "zh") -> dict[str, str]:
+    """domain id -> its name, for every catalogue domain with a measure template (no registry table)."""
+    from lawstats import catalogue
+
+    return {d.id: d.label(lang) for d in catalogue.load().domains if d.id not in TABLES_BY_ID}
+
+
+def _template_measures(domain_id: str) -> list:
+    from lawstats import catalogue
+
+    cat = catalogue.load()
+    return cat.measures_of(domain_template_id(domain_id) or domain_id)
+
+
+def domain_template_headers(domain_id: str, lang: str = "zh") -> list[str]:
+    """Region, year, one column per measure of the domain (its name: the importer matches it), source."""
+    return [header(registry.REGION, lang), header(registry.YEAR, lang),
+            *(m.label(lang) for m in _template_measures(domain_id)), header(registry.SOURCE, lang)]
+
+
+def _domain_template_xlsx(domain_id: str, lang: str) -> bytes:
+    """The domain's blank template as XLSX: sheet 数据 (headers), sheet 说明 (each measure's id, unit, range,
+    other accepted headers and definition)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = t("exchange.sheet_data", lang)
+    sheet.append([guard_cell(h) for h in domain_template_headers(domain_id, lang)])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDE7F0")
+    help_sheet = workbook.create_sheet(t("exchange.sheet_help", lang))
+    help_sheet.append(["id", *(t(f"glossary.col.{c}", lang) for c in ("zh", "en", "unit", "kind")), "range",
+                       "aliases", "definition"])
+    for m in _template_measures(domain_id):
+        help_sheet.append([guard_cell(v) for v in (m.id, m.zh, m.en, m.unit, m.kind,
+                                                   "" if m.range is None else f"{m.range[0]:g}–{m.range[1]:g}",
+                                                   "、".join(m.aliases), m.definition_zh if lang == "zh"
+                                                   else m.definition_en)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

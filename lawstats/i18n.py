@@ -276,6 +276,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pages.tab.indicators": ("指标与来源", "Indicators and sources"),
     "pages.tab.checks": ("一致性核对", "Consistency checks"),
     "pages.tab.columns": ("数据字段", "Data columns"),
+    # derived: the glossary's catalogue tab, the same listing as `lawstats catalogue` (issue 10 §3)
+    "pages.tab.catalogue": ("指标目录", "Catalogue"),
+    "glossary.catalogue_intro": ("目录声明的全部 {measures} 个指标项（{domains} 个领域）和 {indicators} 个派生指标及其公式，与命令 "
+                                 "`python -m lawstats catalogue` 列出的相同。",
+                                 "Every one of the catalogue's {measures} measures ({domains} domains) and {indicators} "
+                                 "derived indicators with its formula, as `python -m lawstats catalogue` lists them."),
+    "glossary.measures": ("指标项", "Measures"),
+    "glossary.indicators": ("派生指标", "Derived indicators"),
+    "glossary.col.id": ("编号", "Id"),
+    "glossary.col.domain": ("领域", "Domain"),
+    "glossary.col.zh": ("中文名", "Chinese name"),
+    "glossary.col.en": ("英文名", "English name"),
+    "glossary.col.unit": ("单位", "Unit"),
+    "glossary.col.kind": ("类型", "Kind"),
+    "glossary.col.rollup": ("上级汇总", "Rollup"),
+    "glossary.col.breakdown": ("分项", "Breakdown"),
+    "glossary.col.formula": ("公式", "Formula"),
     "pages.pick_indicator": ("选择指标查看详情", "Pick an indicator for its details"),
     "pages.check_fail": ("⚠ 未通过", "⚠ Fails"),
     "pages.no_check": ("（无相关核对规则）", "(no check applies)"),

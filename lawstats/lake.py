@@ -56,6 +56,12 @@ UNREACHABLE = ("connection refused", "could not connect", "unable to connect", "
                "terminating connection", "connection to server", "no connection to the server", "connection lost")
 # One advisory lock key per PostgreSQL database (the catalog): a fixed 63-bit number derived from a name.
 ADVISORY_KEY = int.from_bytes(hashlib.sha256(b"lawstats.lake.commit").digest()[:8], "big") >> 1
+# DuckDB settings of a lake connection (docs/benchmarks.md, "Where a lake query's time goes"). Every lake query
+# first reads the catalog: the sqlite_scanner opens a new SQLite connection per DuckDB transaction and DuckLake
+# runs several small catalog scans, each scheduled on DuckDB's worker threads. On two cores under load the
+# hand-offs between threads cost more than the scans: one thread cut small page queries by 20-60% (measured).
+# A lake's Parquet files are never rewritten in place (new files get new names), so their metadata can be cached.
+LAKE_SETTINGS = ("threads = 1", "parquet_metadata_cache = true")
 
 T = TypeVar("T")
 
@@ -165,6 +171,8 @@ def connect(spec: StoreSpec, read_only: bool = False,
         return open_database(spec.target, read_only=read_only)
     con = offline_connection(extension_directory)
     con.execute("SET enable_progress_bar = false")  # slow queries would draw bars into the CLI's output
+    for setting in LAKE_SETTINGS:
+        con.execute(f"SET GLOBAL {setting}")  # GLOBAL: the threads' cursors share them
     try:
         cache = Path(extension_directory) if extension_directory else private_extension_dir()
         for name in ("ducklake", spec.kind):

@@ -51,6 +51,51 @@ class Column:
         return {COUNT: "BIGINT", AREA: "DOUBLE", RATE: "DOUBLE", LIST: "VARCHAR[]"}.get(self.kind, "VARCHAR")
 
 
+# How a summary figure aggregates the rows of one region and year.
+SUM, MIN, MAX, ROWS = "sum", "min", "max", "rows"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a breakdown table's summary per region and year (a column of ``sum_<table>``).
+
+    ``how``: SUM, MIN or MAX of ``column``, or ROWS (how many rows). Only rows passing every filter count:
+    ``among`` (a CHOICE column and one of its values), ``positive`` (these columns > 0), ``known`` (these
+    columns not missing), ``any_known`` (at least one of these not missing). Sums and row counts add up over
+    child regions; a minimum or maximum (of stated rates) does not.
+    """
+    id: str
+    how: str
+    column: str | None = None
+    among: tuple[str, str] | None = None
+    positive: tuple[str, ...] = ()
+    known: tuple[str, ...] = ()
+    any_known: tuple[str, ...] = ()
+
+    @property
+    def adds_up(self) -> bool:
+        return self.how in (SUM, ROWS)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every column the figure reads."""
+        return ((self.column,) if self.column else ()) + ((self.among[0],) if self.among else ()) \
+            + self.positive + self.known + self.any_known
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How the rows of a table with a breakdown (one row per item, e.g. per programme) summarise per region
+    and year, so that pages and indicators never read item rows. Besides ``figures``, two check columns:
+    ``<table>_order_violations``, how many rows break ``order`` (each column ≤ the next; counted where a row
+    has at least two of them), which adds up; ``<table>_max_rate_gap``, the largest gap in points between a
+    stated rate and the one its counts give (``stated_rates``: (stated, numerator, denominator), × 100), which
+    does not. Uploads are refused where a row breaks the order (ROW_RULES); merged batches may still do so."""
+    figures: tuple[Figure, ...]
+    order: tuple[str, ...] = ()
+    stated_rates: tuple[tuple[str, str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Table:
     id: str
@@ -60,9 +105,40 @@ class Table:
     columns: tuple[Column, ...]
     definition_zh: str = ""
     definition_en: str = ""
+    summary: Summary | None = None  # required exactly when the table has key columns (a breakdown)
+
+    def __post_init__(self) -> None:
+        if bool(self.key_columns) != (self.summary is not None):
+            raise ValueError(f"table {self.id}: a breakdown key and a summary go together")
+        if self.summary is None:
+            return
+        ids = {c.id for c in self.columns}
+        summary = self.summary
+        used = [n for f in summary.figures for n in f.reads] + list(summary.order)
+        used += [n for rate in summary.stated_rates for n in rate]
+        unknown = sorted(set(used) - ids)
+        if unknown:
+            raise ValueError(f"table {self.id}: its summary reads unknown columns {unknown}")
+        for f in summary.figures:
+            if f.how not in (SUM, MIN, MAX, ROWS) or (f.how == ROWS) == bool(f.column):
+                raise ValueError(f"table {self.id}: summary figure {f.id} is not SUM/MIN/MAX of a column or ROWS")
+            if f.among and f.among[1] not in {value for value, _, _ in self.column(f.among[0]).choices}:
+                raise ValueError(f"table {self.id}: summary figure {f.id} filters on an undeclared choice")
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+    @property
+    def summary_columns(self) -> tuple[tuple[str, bool], ...]:
+        """(name, adds up over child regions) of every column of ``sum_<table>``, in order; () without a summary."""
+        if self.summary is None:
+            return ()
+        columns = tuple((f.id, f.adds_up) for f in self.summary.figures)
+        if self.summary.order:
+            columns += ((f"{self.id}_order_violations", True),)
+        if self.summary.stated_rates:
+            columns += ((f"{self.id}_max_rate_gap", False),)
+        return columns
 
     @property
     def key_columns(self) -> tuple[Column, ...]:
@@ -163,6 +239,7 @@ GRID = Table("grid", "网格与企业", "Grid and enterprises", "grid", (
 ), "网格化治理的层级与覆盖对象", "The grid governance chain and what it covers")
 
 TRAINING_KINDS = (("study", "学习", "Study"), ("exam", "考试", "Exam"))
+_STUDY, _EXAM = ("programme_kind", "study"), ("programme_kind", "exam")
 
 TRAINING = Table("training", "学法培训", "Legal training", "training", (
     Column("programme", "学习项目", "Programme", TEXT, aliases=("学习项目", "项目", "学习平台", "平台", "培训项目", "programme"),
@@ -184,7 +261,26 @@ TRAINING = Table("training", "学法培训", "Legal training", "training", (
           "报告中写明的参加率：学习项目为参学率，考试项目为参考率", "Participation rate as reported (study or exam)"),
     _rate("pass_rate_stated", "及格率（报告值）", "Pass rate (as reported)", ("及格率", "合格率", "及格率（报告值）"),
           "报告中写明的考试及格率", "Exam pass rate as reported"),
-), "干部学法、在线学习与考试", "Cadre legal study, online learning and exams")
+), "干部学法、在线学习与考试", "Cadre legal study, online learning and exams", summary=Summary((
+    # per kind of programme: what the study and exam indicators (lawstats.indicators) read
+    Figure("study_sessions_total", SUM, "sessions", _STUDY),
+    Figure("study_rows", ROWS, among=_STUDY),
+    Figure("study_counted_rows", ROWS, among=_STUDY, positive=("required_persons",), known=("participants",)),
+    Figure("study_rated_rows", ROWS, among=_STUDY, any_known=("participants", "participation_rate_stated")),
+    Figure("study_required", SUM, "required_persons", _STUDY),
+    Figure("study_participants", SUM, "participants", _STUDY),
+    Figure("study_rate_stated_min", MIN, "participation_rate_stated", _STUDY),
+    Figure("exam_rows", ROWS, among=_EXAM),
+    Figure("exam_counted_rows", ROWS, among=_EXAM, positive=("required_persons",), known=("participants",)),
+    Figure("exam_pass_counted_rows", ROWS, among=_EXAM, positive=("participants",), known=("passed",)),
+    Figure("exam_required", SUM, "required_persons", _EXAM),
+    Figure("exam_participants", SUM, "participants", _EXAM),
+    Figure("exam_passed", SUM, "passed", _EXAM),
+    Figure("exam_participation_stated_min", MIN, "participation_rate_stated", _EXAM),
+    Figure("exam_pass_stated_min", MIN, "pass_rate_stated", _EXAM),
+), order=("passed", "participants", "required_persons"),
+   stated_rates=(("participation_rate_stated", "participants", "required_persons"),
+                 ("pass_rate_stated", "passed", "participants"))))
 
 GOVERNANCE = Table("governance", "平安治理", "Safety and disputes", "governance", (
     _count("key_persons", "重点人员数", "Key persons managed", "人", "persons", ("重点人员数", "重点人员", "重点管控人员"),

@@ -68,6 +68,7 @@ class Kpi:
 class Series:
     name: str
     values: tuple[float | None, ...]
+    colour: str = ""  # "#1565c0": the measure's colour on the pages (domain_view.colour_of); "" = by position
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Chart:
     series: tuple[Series, ...]
     unit: str
     decimals: int = 0
+    colours: tuple[str, ...] = ()  # one per category (bars of different measures), as on the pages; () = by series
 
     def values(self, series_name: str) -> tuple[float | None, ...]:
         return next(s.values for s in self.series if s.name == series_name)

@@ -236,7 +236,7 @@ def _m001_initial(con: duckdb.DuckDBPyConnection) -> None:
             table_id VARCHAR NOT NULL,
             region_id INTEGER NOT NULL,
             year INTEGER NOT NULL,
-            row_key VARCHAR,               -- the extra key (training programme) or NULL
+            row_key VARCHAR,               -- the breakdown item (e.g. a study programme) or NULL
             column_id VARCHAR NOT NULL,
             source VARCHAR,
             section VARCHAR,
@@ -837,47 +837,13 @@ def table_rows(store: Store, table: Table, region_ids: list[int], years: list[in
     return store.query_df(sql + " ORDER BY " + ", ".join(ident(k) for k in keys), params)
 
 
-# Training rows summarised per region and year, for the indicator formulas (lawstats.indicators).
-_TRAINING_SUMMARY = """
-    SELECT region_id, year,
-      sum(sessions) FILTER (WHERE programme_kind = 'study') AS study_sessions_total,
-      count(*) FILTER (WHERE programme_kind = 'study') AS study_rows,
-      count(*) FILTER (WHERE programme_kind = 'study' AND required_persons > 0 AND participants IS NOT NULL)
-          AS study_counted_rows,
-      count(*) FILTER (WHERE programme_kind = 'study' AND (participants IS NOT NULL
-                                                           OR participation_rate_stated IS NOT NULL))
-          AS study_rated_rows,
-      sum(required_persons) FILTER (WHERE programme_kind = 'study') AS study_required,
-      sum(participants) FILTER (WHERE programme_kind = 'study') AS study_participants,
-      min(participation_rate_stated) FILTER (WHERE programme_kind = 'study') AS study_rate_stated_min,
-      count(*) FILTER (WHERE programme_kind = 'exam') AS exam_rows,
-      count(*) FILTER (WHERE programme_kind = 'exam' AND required_persons > 0 AND participants IS NOT NULL)
-          AS exam_counted_rows,
-      count(*) FILTER (WHERE programme_kind = 'exam' AND participants > 0 AND passed IS NOT NULL)
-          AS exam_pass_counted_rows,
-      sum(required_persons) FILTER (WHERE programme_kind = 'exam') AS exam_required,
-      sum(participants) FILTER (WHERE programme_kind = 'exam') AS exam_participants,
-      sum(passed) FILTER (WHERE programme_kind = 'exam') AS exam_passed,
-      min(participation_rate_stated) FILTER (WHERE programme_kind = 'exam') AS exam_participation_stated_min,
-      min(pass_rate_stated) FILTER (WHERE programme_kind = 'exam') AS exam_pass_stated_min,
-      CASE WHEN count(*) FILTER (WHERE (passed IS NOT NULL)::INT + (participants IS NOT NULL)::INT
-                                      + (required_persons IS NOT NULL)::INT >= 2) > 0
-           THEN count(*) FILTER (WHERE passed > participants OR participants > required_persons
-                                 OR passed > required_persons) END AS training_order_violations,
-      max(greatest(abs(100.0 * participants / nullif(required_persons, 0) - participation_rate_stated),
-                   abs(100.0 * passed / nullif(participants, 0) - pass_rate_stated))) AS training_max_rate_gap
-    FROM cur_training
-    WHERE region_id IN (SELECT unnest($ids)) AND ($all_years OR year IN (SELECT unnest($years)))
-    GROUP BY region_id, year
-"""
-
-
 def indicator_inputs(store: Store, region_ids: list[int], years: list[int] | None = None) -> pd.DataFrame:
     """One row per (region, year) with every figure the indicator formulas read.
 
-    Population, land, grid and governance are joined on (region_id, year); training is summarised per
-    region and year in SQL so that only small results reach pandas. Figures are effective ones: a region's
-    own, and for a parent the complete sums of its children where it reports none (scale section).
+    Tables with one row per region and year are joined on (region_id, year); a table with a breakdown
+    (registry ``Table.summary``) is summarised per region and year in SQL so that only small results reach
+    pandas. Figures are effective ones: a region's own, and for a parent the complete sums of its children
+    where it reports none (scale section).
     """
     return effective_inputs(store, region_ids, years)
 
@@ -1011,8 +977,10 @@ def table_as_of(store: Store, table: Table, batch_id: int | None = None) -> pd.D
 # ``roll_<table>`` per parent region and year where some child has figures: for every additive column (counts
 #                  and areas) the sum of its children's effective values (``<column>__sum``), how many children
 #                  have one (``<column>__n``) and how many children the parent has (``n_children``).
-# ``roll_training`` the same over the per-region training summary (sessions and head counts), with
-#                  ``n_reporting``: how many children have training figures that year.
+# ``sum_<table>``  for a table with a breakdown (one row per item, e.g. per study programme; registry
+#                  ``Table.summary``): its rows summarised per region and year, as the summary declares.
+# ``roll_<table>`` of such a table: the sums of its children's effective summaries (the figures that add up),
+#                  with ``n_reporting``: how many children have figures of that table that year.
 #
 # The effective value of a region, year and column is the region's own reported value where it has one;
 # otherwise, for an additive column, the sum of its children's effective values when every child has one
@@ -1025,24 +993,36 @@ def table_as_of(store: Store, table: Table, batch_id: int | None = None) -> pd.D
 # layout no longer matches the registry.
 
 from lawstats.registry import AREA as _AREA, COUNT as _COUNT, LEVEL_IDS as _LEVEL_IDS  # noqa: E402
+from lawstats.registry import ROWS as _ROWS, Figure  # noqa: E402
 
 ROOT_ID = 0  # the virtual region above the top-level regions
 ROOT_LEVEL = "all"
 MAX_DEPTH = 12  # a guard against a cycle in the parent links
 ANCESTOR_COLUMNS = {level: f"anc_{level}" for level in _LEVEL_IDS}
 
-# Training summary fields that add up over regions; the stated (reported) rates and the largest gap between
-# stated and computed rates do not, so rollups leave them missing.
-TRAINING_SUMS = ("study_sessions_total", "study_rows", "study_counted_rows", "study_rated_rows", "study_required",
-                 "study_participants", "exam_rows", "exam_counted_rows", "exam_pass_counted_rows", "exam_required",
-                 "exam_participants", "exam_passed", "training_order_violations")
-TRAINING_NOT_ROLLED = (("study_rate_stated_min", "DOUBLE"), ("exam_participation_stated_min", "DOUBLE"),
-                       ("exam_pass_stated_min", "DOUBLE"), ("training_max_rate_gap", "DOUBLE"))
-
 
 def simple_tables() -> list[Table]:
-    """Tables with one row per region and year (every table but training, which has programmes)."""
+    """Tables with one row per region and year (no breakdown key)."""
     return [t for t in TABLES if not t.key_columns]
+
+
+def breakdown_tables() -> list[Table]:
+    """Tables with a breakdown key, each summarised per region and year (``sum_<table>``)."""
+    return [t for t in TABLES if t.summary is not None]
+
+
+def summary_sums(table: Table) -> list[str]:
+    """The summary figures that add up over child regions (sums and row counts), in order."""
+    return [name for name, adds_up in table.summary_columns if adds_up]
+
+
+def summary_not_rolled(table: Table) -> list[str]:
+    """The summary figures a rollup leaves missing: minimum or maximum stated rates, the largest rate gap."""
+    return [name for name, adds_up in table.summary_columns if not adds_up]
+
+
+def summary_table(table: Table) -> str:
+    return ident(f"sum_{table.id}")
 
 
 def additive_columns(table: Table) -> list:
@@ -1064,18 +1044,19 @@ def _n_column(column_id: str) -> str:
 
 def _roll_layout(table_id: str) -> list[tuple[str, str]]:
     cols = [("region_id", "INTEGER"), ("year", "INTEGER"), ("n_children", "INTEGER")]
-    if table_id == "training":
-        return cols + [("n_reporting", "INTEGER")] + [(f, "BIGINT") for f in TRAINING_SUMS]
-    for c in additive_columns(TABLES_BY_ID[table_id]):
+    table = TABLES_BY_ID[table_id]
+    if table.summary is not None:
+        return cols + [("n_reporting", "INTEGER")] + [(f, "BIGINT") for f in summary_sums(table)]
+    for c in additive_columns(table):
         cols += [(f"{c.id}__sum", c.sql_type), (f"{c.id}__n", "INTEGER")]
     return cols
 
 
-def _sum_training_layout(con) -> list[tuple[str, str]]:
-    """``sum_training``: the training summary per region and year (``_TRAINING_SUMMARY``), kept so that
-    pages never aggregate programme rows. Its sums (HUGEINT in the query, slow to scan and convert) are
-    stored as DOUBLE, which is also what pandas made of them: exact for any count below 2**53."""
-    described = con.execute("DESCRIBE " + _training_summary_select("")).fetchall()
+def _sum_layout(con, table: Table) -> list[tuple[str, str]]:
+    """``sum_<table>``: the table's summary per region and year (``_summary_select``), kept so that pages
+    never aggregate item rows. Its sums (HUGEINT in the query, slow to scan and convert) are stored as
+    DOUBLE, which is also what pandas made of them: exact for any count below 2**53."""
+    described = con.execute("DESCRIBE " + _summary_select(table, "")).fetchall()
     return [(name, "DOUBLE" if kind == "HUGEINT" else kind) for name, kind, *_ in described]
 
 
@@ -1087,7 +1068,7 @@ def _tree_layout() -> list[tuple[str, str]]:
 
 
 def _rolled_table_ids() -> list[str]:
-    return [t.id for t in simple_tables()] + ["training"]
+    return [t.id for t in simple_tables()] + [t.id for t in breakdown_tables()]
 
 
 # -- keeping the derived tables in step -------------------------------------------------------------------
@@ -1114,7 +1095,7 @@ def _sync_scale_tables(con) -> None:
 
 def _stale_scale_tables(con) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
     """(the layout every derived table should have, the names of those that differ or are missing)."""
-    wanted = {"region_tree": _tree_layout(), "sum_training": _sum_training_layout(con),
+    wanted = {"region_tree": _tree_layout(), **{f"sum_{t.id}": _sum_layout(con, t) for t in breakdown_tables()},
               **{f"roll_{t}": _roll_layout(t) for t in _rolled_table_ids()}}
     stale = []
     for name, layout in wanted.items():
@@ -1130,8 +1111,9 @@ def rebuild_scale_tables(con) -> None:
     """Rebuild the region tree and every rollup from the current tables (inside the caller's transaction)."""
     _rebuild_region_tree(con)
     con.execute("UPDATE region_tree SET own_data = region_id IN (" + _own_regions_sql() + ")")
-    con.execute("DELETE FROM sum_training")
-    con.execute(f"INSERT INTO sum_training {_training_summary_select('')} ORDER BY region_id, year")
+    for table in breakdown_tables():
+        con.execute(f"DELETE FROM {summary_table(table)}")
+        con.execute(f"INSERT INTO {summary_table(table)} {_summary_select(table, '')} ORDER BY region_id, year")
     for table_id in _rolled_table_ids():
         con.execute(f"DELETE FROM {rollup_table(table_id)}")
     con.execute("CREATE OR REPLACE TEMP TABLE _dirty AS SELECT region_id, depth FROM region_tree "
@@ -1202,8 +1184,9 @@ def _refresh_for_event(con, touched: set[str], regions: bool) -> None:
     _, batch_id, kind = _latest_event(con)
     for table_id in sorted(touched):
         _refresh_current_keys(con, TABLES_BY_ID[table_id], batch_id, first_load_allowed=kind == "import")
-    if "training" in touched:
-        _refresh_training_summary(con, batch_id)
+    for table in breakdown_tables():
+        if table.id in touched:
+            _refresh_summary(con, table, batch_id)
     regions = regions and bool(con.execute("SELECT count(*) FROM regions_log WHERE batch_id = ?",
                                            [batch_id]).fetchone()[0])
     # Parents whose sums may change: parents of regions with new figures, old and new parents of regions
@@ -1303,13 +1286,14 @@ def _shares_keys(con, table: Table, batch_id: int) -> bool:
                        f"WHERE n.batch_id = $b AND o.batch_id <> $b)", {"b": batch_id}).fetchone()[0]
 
 
-def _refresh_training_summary(con, batch_id: int) -> None:
-    """Recompute ``sum_training`` for the regions and years whose programmes ``batch_id`` wrote."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _training_keys AS "
-                "SELECT DISTINCT region_id, year FROM fact_training WHERE batch_id = ?", [batch_id])
-    con.execute("DELETE FROM sum_training WHERE EXISTS (SELECT 1 FROM _training_keys k "
-                "WHERE k.region_id = sum_training.region_id AND k.year = sum_training.year)")
-    con.execute(f"INSERT INTO sum_training {_training_summary_select('SELECT region_id, year FROM _training_keys')} "
+def _refresh_summary(con, table: Table, batch_id: int) -> None:
+    """Recompute ``sum_<table>`` for the regions and years whose item rows ``batch_id`` wrote."""
+    summary = summary_table(table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _summary_keys AS "
+                f"SELECT DISTINCT region_id, year FROM {fact_table(table)} WHERE batch_id = ?", [batch_id])
+    con.execute(f"DELETE FROM {summary} WHERE EXISTS (SELECT 1 FROM _summary_keys k "
+                f"WHERE k.region_id = {summary}.region_id AND k.year = {summary}.year)")
+    con.execute(f"INSERT INTO {summary} {_summary_select(table, 'SELECT region_id, year FROM _summary_keys')} "
                 "ORDER BY region_id, year")
 
 
@@ -1352,12 +1336,12 @@ def _refresh_rollups(con, table_ids: list[str]) -> None:
 def _rollup_select(table_id: str) -> str:
     """Per parent in ``_kids`` and year: the sums of its children's effective values and their counts."""
     kids = "SELECT region_id FROM _kids"
-    if table_id == "training":
-        sums = ", ".join(f"sum(e.{ident(f)})::BIGINT" for f in TRAINING_SUMS)
-        return (f"SELECT k.parent_id, e.year, any_value(k.n_children), count(*), {sums} "
-                f"FROM ({_effective_training_sql(kids)}) e JOIN _kids k ON k.region_id = e.region_id "
-                f"GROUP BY k.parent_id, e.year ORDER BY k.parent_id, e.year")
     table = TABLES_BY_ID[table_id]
+    if table.summary is not None:
+        sums = ", ".join(f"sum(e.{ident(f)})::BIGINT" for f in summary_sums(table))
+        return (f"SELECT k.parent_id, e.year, any_value(k.n_children), count(*), {sums} "
+                f"FROM ({_effective_summary_sql(table, kids)}) e JOIN _kids k ON k.region_id = e.region_id "
+                f"GROUP BY k.parent_id, e.year ORDER BY k.parent_id, e.year")
     parts = []
     for c in additive_columns(table):
         parts += [f"sum(e.{ident(c.id)})::{c.sql_type}", f"count(e.{ident(c.id)})"]
@@ -1407,48 +1391,78 @@ def _effective_sql(table: Table, region_sql: str, years: list[int] | None = None
           ON c.region_id = r.region_id AND c.year = r.year"""
 
 
-def _training_summary_select(keys_sql: str) -> str:
-    """``_TRAINING_SUMMARY`` over cur_training for the (region_id, year) pairs ``keys_sql`` selects (all
-    rows when it is empty): what ``sum_training`` stores per region and year."""
-    where = "WHERE region_id IN (SELECT unnest($ids)) AND ($all_years OR year IN (SELECT unnest($years)))"
-    if where not in _TRAINING_SUMMARY:
-        raise AssertionError("_TRAINING_SUMMARY's filter changed: update _training_summary_select")
-    restrict = (f"WHERE EXISTS (SELECT 1 FROM ({keys_sql}) k WHERE k.region_id = cur_training.region_id "
-                f"AND k.year = cur_training.year)") if keys_sql else ""
-    return _TRAINING_SUMMARY.replace(where, restrict, 1)
+def _summary_select(table: Table, keys_sql: str) -> str:
+    """The summary of a breakdown table's current rows per region and year, for the (region_id, year) pairs
+    ``keys_sql`` selects (all rows when it is empty): what ``sum_<table>`` stores."""
+    cur = current_table(table)
+    restrict = (f"WHERE EXISTS (SELECT 1 FROM ({keys_sql}) k WHERE k.region_id = {cur}.region_id "
+                f"AND k.year = {cur}.year)") if keys_sql else ""
+    return (f"SELECT region_id, year, {', '.join(_summary_figures_sql(table))} FROM {cur} {restrict} "
+            f"GROUP BY region_id, year")
 
 
-def _training_summary_sql(region_sql: str, years: list[int] | None = None) -> str:
-    """The training summary of the regions ``region_sql`` selects, read from ``sum_training``."""
-    columns = ", ".join(ident(c) for c in ["region_id", "year"] + _training_summary_columns())
-    return (f"SELECT {columns} FROM sum_training WHERE region_id IN ({region_sql}) "
-            f"AND {_year_filter('sum_training', years)}")
+def _summary_figures_sql(table: Table) -> list[str]:
+    """One aggregate per column of ``table.summary_columns``, derived from the registry's declaration."""
+    summary = table.summary
+    parts = [_figure_sql(f) for f in summary.figures]
+    if summary.order:
+        parts.append(_order_violations_sql(summary.order))
+    if summary.stated_rates:
+        parts.append(_rate_gap_sql(summary.stated_rates))
+    return [f"{sql} AS {ident(name)}" for sql, (name, _) in zip(parts, table.summary_columns, strict=True)]
 
 
-def _training_summary_columns() -> list[str]:
-    """The summary's figures in the order ``_TRAINING_SUMMARY`` gives them (each rolled up or left missing)."""
-    names = re.findall(r"\bAS (\w+)", _TRAINING_SUMMARY)
-    if set(names) != set(TRAINING_SUMS) | {n for n, _ in TRAINING_NOT_ROLLED}:
-        raise AssertionError("the training summary's figures changed: update TRAINING_SUMS / TRAINING_NOT_ROLLED")
-    return names
+def _figure_sql(figure: Figure) -> str:
+    """A summary figure: its aggregate over the rows passing its filters."""
+    conditions = []
+    if figure.among:
+        conditions.append(f"{ident(figure.among[0])} = {_literal(figure.among[1])}")
+    conditions += [f"{ident(c)} > 0" for c in figure.positive]
+    conditions += [f"{ident(c)} IS NOT NULL" for c in figure.known]
+    if figure.any_known:
+        conditions.append("(" + " OR ".join(f"{ident(c)} IS NOT NULL" for c in figure.any_known) + ")")
+    aggregate = "count(*)" if figure.how == _ROWS else f"{figure.how}({ident(figure.column)})"
+    return aggregate + (f" FILTER (WHERE {' AND '.join(conditions)})" if conditions else "")
 
 
-def _effective_training_sql(region_sql: str, years: list[int] | None = None) -> str:
-    """The training summary of the regions ``region_sql`` selects: a region's own programmes where it has any
-    that year, else the sums over its children when every child has training figures (stated rates missing)."""
+def _order_violations_sql(order: tuple[str, ...]) -> str:
+    """Rows where a column of ``order`` exceeds a later one; missing (not 0) where no row has two of them,
+    since then nothing could be checked."""
+    known = " + ".join(f"({ident(c)} IS NOT NULL)::INT" for c in order)
+    broken = " OR ".join(f"{ident(a)} > {ident(b)}" for i, a in enumerate(order) for b in order[i + 1:])
+    return f"CASE WHEN count(*) FILTER (WHERE {known} >= 2) > 0 THEN count(*) FILTER (WHERE {broken}) END"
+
+
+def _rate_gap_sql(stated_rates: tuple[tuple[str, str, str], ...]) -> str:
+    """The largest gap, in points, between a stated rate and numerator ÷ denominator × 100."""
+    gaps = [f"abs(100.0 * {ident(n)} / nullif({ident(d)}, 0) - {ident(s)})" for s, n, d in stated_rates]
+    return f"max({gaps[0] if len(gaps) == 1 else 'greatest(' + ', '.join(gaps) + ')'})"
+
+
+def _summary_sql(table: Table, region_sql: str, years: list[int] | None = None) -> str:
+    """The stored summary (``sum_<table>``) of the regions ``region_sql`` selects."""
+    stored = summary_table(table)
+    columns = ", ".join(ident(c) for c in ["region_id", "year"] + [n for n, _ in table.summary_columns])
+    return (f"SELECT {columns} FROM {stored} WHERE region_id IN ({region_sql}) "
+            f"AND {_year_filter(stored, years)}")
+
+
+def _effective_summary_sql(table: Table, region_sql: str, years: list[int] | None = None) -> str:
+    """The summary of a breakdown table for the regions ``region_sql`` selects: a region's own items where it
+    has any that year, else the sums over its children when every child has figures of the table (the
+    figures that do not add up, such as stated rates, missing)."""
     columns = []
-    for name in _training_summary_columns():
-        if name in TRAINING_SUMS:
-            columns.append(f"CASE WHEN o.region_id IS NOT NULL THEN o.{ident(name)} ELSE r.{ident(name)} END "
-                           f"AS {ident(name)}")
-        else:
-            columns.append(f"o.{ident(name)}")
+    for name, adds_up in table.summary_columns:
+        q = ident(name)
+        columns.append(f"CASE WHEN o.region_id IS NOT NULL THEN o.{q} ELSE r.{q} END AS {q}" if adds_up
+                       else f"o.{q}")
+    roll = rollup_table(table)
     return f"""
         SELECT coalesce(o.region_id, r.region_id) AS region_id, coalesce(o.year, r.year) AS year,
                {', '.join(columns)}
-        FROM ({_training_summary_sql(region_sql, years)}) o
-        FULL OUTER JOIN (SELECT * FROM roll_training
-                         WHERE region_id IN ({region_sql}) AND {_year_filter('roll_training', years)}
+        FROM ({_summary_sql(table, region_sql, years)}) o
+        FULL OUTER JOIN (SELECT * FROM {roll}
+                         WHERE region_id IN ({region_sql}) AND {_year_filter(roll, years)}
                          AND n_reporting = n_children) r
           ON o.region_id = r.region_id AND o.year = r.year"""
 
@@ -1459,12 +1473,11 @@ def _inputs_sql(region_sql: str, years: list[int] | None = None, figures_only: b
     leaves out list columns (ethnic groups, approximate flags): the formulas do not read them, and turning
     lists into Python objects is most of the cost of a large comparison. ``first_ctes`` may define what
     ``region_sql`` reads."""
-    simple = simple_tables()
+    simple, summarised = simple_tables(), breakdown_tables()
     ctes = ([first_ctes] if first_ctes else [])
     ctes += [f"{ident('e_' + t.id)} AS ({_effective_sql(t, region_sql, years)})" for t in simple]
-    ctes.append(f"e_training AS ({_effective_training_sql(region_sql, years)})")
-    keys = " UNION ".join(f"SELECT region_id, year FROM {ident('e_' + t.id)}" for t in simple)
-    keys += " UNION SELECT region_id, year FROM e_training"
+    ctes += [f"{ident('e_' + t.id)} AS ({_effective_summary_sql(t, region_sql, years)})" for t in summarised]
+    keys = " UNION ".join(f"SELECT region_id, year FROM {ident('e_' + t.id)}" for t in simple + summarised)
     select, joins = ["k.region_id", "k.year"], []
     for t in simple:
         alias = ident(f"t_{t.id}")
@@ -1473,8 +1486,11 @@ def _inputs_sql(region_sql: str, years: list[int] | None = None, figures_only: b
             select.append(f"{alias}.approx AS {ident('approx_' + t.id)}")
         joins.append(f"LEFT JOIN {ident('e_' + t.id)} {alias} ON {alias}.region_id = k.region_id "
                      f"AND {alias}.year = k.year")
-    select.append("tr.* EXCLUDE (region_id, year)")
-    joins.append("LEFT JOIN e_training tr ON tr.region_id = k.region_id AND tr.year = k.year")
+    for t in summarised:
+        alias = ident(f"s_{t.id}")
+        select.append(f"{alias}.* EXCLUDE (region_id, year)")
+        joins.append(f"LEFT JOIN {ident('e_' + t.id)} {alias} ON {alias}.region_id = k.region_id "
+                     f"AND {alias}.year = k.year")
     order = " ORDER BY k.region_id, k.year" if ordered else ""
     return f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM ({keys}) k {' '.join(joins)}{order}"
 
@@ -1670,6 +1686,26 @@ def compare_inputs(store: Store, scope_id: int, level: str, years: list[int] | N
         SELECT t.name, t.code, p.name AS parent_name, inputs.*
         FROM inputs JOIN t ON t.region_id = inputs.region_id LEFT JOIN p ON p.region_id = t.parent_id"""
     return store.query_df(sql, _used(sql, params))  # unordered: the comparison ranks the rows itself
+
+
+def compare_regions(store: Store, scope_id: int, level: str, limit: int = 100_000) -> pd.DataFrame:
+    """region_id, name, code, parent_name of every region of ``level`` under the scope region, with or without
+    figures (the compare page reads their catalogue measures with ``measure_values``). Refuses (ValueError)
+    more than ``limit`` regions."""
+    info = region_info(store, scope_id)
+    if info is None or level not in _LEVEL_IDS:
+        raise NotFound("error.unknown_region", value=scope_id)
+    members = _descendants_sql(info["level"])
+    sql = f"""
+        WITH m AS MATERIALIZED ({members}),
+        t AS (SELECT region_id, name, code, parent_id FROM region_tree WHERE region_id IN (SELECT region_id FROM m)),
+        p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM t))
+        SELECT t.region_id, t.name, t.code, p.name AS parent_name FROM t LEFT JOIN p ON p.region_id = t.parent_id
+        ORDER BY t.region_id LIMIT $cap"""
+    frame = store.query_df(sql, _used(sql, {"scope": int(scope_id), "level": level, "cap": int(limit) + 1}))
+    if len(frame) > limit:
+        raise ValueError(f"more than {limit} regions of level {level} under region {scope_id}")
+    return frame
 
 
 # Names, codes and parent names of the regions $ids: each side filtered first, so only the row groups of
@@ -2054,16 +2090,199 @@ def measure_values(store: Store, region_ids: list[int], years: list[int] | None 
     joined with 、, choices as stored), approx, batch_id, source, section, sentence, rolled.
 
     The rows are the current observations UNION the registry tables' current values unpivoted (one row per
-    value column that is not null; item_id = the row's key columns joined with "/", e.g. the training
+    value column that is not null; item_id = the row's key columns joined with "/", e.g. the study
     programme; sentence null; source/section from value_provenance, else the row's). For a region with children
     and no own value, measures with rollup = "sum" come summed over its descendants (``rolled`` true; see
-    ``_rolled_values_sql``; registry counts and areas as the complete sums of ``roll_<table>``, see
-    ``_rolled_registry_sql``). Ordered by region_id, year, measure_id, item_id."""
+    ``_rolled_values_sql``; registry counts and areas as the complete sums of ``roll_<table>``, the figures
+    ``effective_rows`` gives). Ordered by region_id, year, measure_id, item_id.
+
+    How it is read (issue 10, docs/benchmarks.md): one statement that unpivots every table costs DuckDB
+    ~100 ms to bind and optimise whatever it reads, more than a page's few rows take to read. So a page's few
+    regions are read as plain filtered scans, unpivoted here (``_registry_records``); many regions (the
+    compare page) in one statement (``_registry_values_large_sql``), where reading outweighs planning. Both
+    filter on the regions directly, so DuckDB skips the row groups of other regions (zone maps)."""
     params = _values_params(region_ids, years, _ALL_BATCHES)
-    sql = (f"{_registry_values_sql(False)} UNION ALL {_observation_values_sql(False)} "
-           f"UNION ALL {_rolled_values_sql()} UNION ALL {_rolled_registry_sql()} "
-           "ORDER BY region_id, year, measure_id, item_id")
-    return _typed_values(store.query_df(sql, _used(sql, {**params, "sum_measures": _sum_measure_ids()})))
+    observations = _used(_observation_values_sql(False), params)
+    if len(params["ids"]) <= SMALL_VALUES_REQUEST:
+        records = _registry_records(store, params)
+        records += store.query_rows(_observation_values_sql(False), observations)
+        if _may_roll_observations(store, params):
+            sql = _rolled_values_sql()
+            records += store.query_rows(sql, _used(sql, {**params, "sum_measures": _sum_measure_ids()}))
+        return _frame_of_records(records)
+    sql = _registry_values_large_sql(params["all_years"])
+    parts = [store.query_df(sql, _used(sql, params)), store.query_df(_observation_values_sql(False), observations)]
+    if _may_roll_observations(store, params):
+        sql = _rolled_values_sql()
+        parts.append(store.query_df(sql, _used(sql, {**params, "sum_measures": _sum_measure_ids()})))
+    return _long_values(parts)
+
+
+# Regions up to which measure_values unpivots in Python: a page asks for one, the compare page's series for 21;
+# at ~50 regions of ten years each the one statement costs less (measured on the county synthetic data)
+SMALL_VALUES_REQUEST = 40
+
+
+def _frame_of_records(records: list[tuple]) -> pd.DataFrame:
+    """measure_values rows (tuples in MEASURE_VALUE_COLUMNS order) as the ordered, typed frame: built column
+    by column once (pandas' per-frame costs outweigh a page's few hundred rows)."""
+    records = sorted(records, key=lambda r: (r[0], r[1], r[2], r[3]))
+    columns = dict(zip(MEASURE_VALUE_COLUMNS, zip(*records))) if records else {c: () for c in MEASURE_VALUE_COLUMNS}
+    data = {"region_id": np.array(columns["region_id"], dtype="int64"),
+            "year": np.array(columns["year"], dtype="int64"),
+            "value": np.array([np.nan if v is None else v for v in columns["value"]], dtype="float64"),
+            "approx": np.array([bool(v) for v in columns["approx"]], dtype=bool),
+            "rolled": np.array(columns["rolled"], dtype=bool)}
+    batches = columns["batch_id"]
+    data["batch_id"] = (pd.array(batches, dtype="Int32") if any(b is None for b in batches)
+                        else np.array(batches, dtype="int32"))
+    for name in ("measure_id", "item_id", "text_value", "source", "section", "sentence"):
+        values = columns[name]
+        held = any(v is not None for v in values)
+        data[name] = pd.array(values, dtype="str") if held else np.array(values, dtype=object)
+    return pd.DataFrame({c: data[c] for c in MEASURE_VALUE_COLUMNS})
+
+
+def _long_values(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts of measure_values as one ordered frame, typed as one DuckDB statement would hand it over
+    (text columns as strings where any value is held, batch_id nullable only where a value is missing)."""
+    held = [p[MEASURE_VALUE_COLUMNS] for p in parts if len(p)]
+    frame = pd.concat(held, ignore_index=True) if len(held) > 1 else (held or parts)[0][MEASURE_VALUE_COLUMNS]
+    frame = frame.sort_values(["region_id", "year", "measure_id", "item_id"], kind="stable", ignore_index=True)
+    # column by column: DataFrame.astype with a dict reindexes every column (slow on pandas 3's string arrays)
+    for c in ("measure_id", "item_id", "text_value", "source", "section", "sentence"):
+        if frame[c].notna().any():
+            frame[c] = frame[c].astype("str")
+    batch = pd.array(frame["batch_id"].astype(object).where(frame["batch_id"].notna(), None), dtype="Int32")
+    frame["batch_id"] = batch if batch.isna().any() else batch.astype("int32")
+    return _typed_values(frame)
+
+
+def _regions_years_filter(all_years: bool, alias: str = "") -> str:
+    """$ids and, unless every year is asked for, $years: plain filters DuckDB pushes into each scan."""
+    return (f"{alias}region_id IN (SELECT unnest($ids))"
+            + ("" if all_years else f" AND {alias}year IN (SELECT unnest($years))"))
+
+
+def _registry_records(store: Store, params: dict) -> list[tuple]:
+    """The registry part of measure_values (own values, rolled-up complete sums) for a few regions, as
+    tuples: three plain statements (every table's rows of the regions, every rollup's, their provenance),
+    each row's value columns as one list, unpivoted here."""
+    where, bind = _regions_years_filter(params["all_years"]), {"ids": params["ids"]}
+    if not params["all_years"]:
+        bind["years"] = params["years"]
+    prov = {tuple(r[:5]): r[5:] for r in store.query_rows(_provenance_sql(where), {**bind, "as_of": _ALL_BATCHES})}
+    out, own = [], set()
+    for table_id, region_id, year, batch_id, source, section, approx, item, numbers, texts in store.query_rows(
+            _registry_rows_sql(where), bind):
+        table, flags = TABLES_BY_ID[table_id], set(approx or ())
+        for column, number, text in zip(table.value_columns, numbers, texts):
+            if number is None and text is None:
+                continue
+            own.add((region_id, year, column.id))
+            p_source, p_section = prov.get((table_id, region_id, year, item, column.id), (None, None))
+            out.append((region_id, year, column.id, item, number, text, column.id in flags, batch_id,
+                        source if p_source is None else p_source, section if p_section is None else p_section,
+                        None, False))
+    for table_id, region_id, year, sums, complete in store.query_rows(_rollup_rows_sql(where), bind):
+        for column, total, whole in zip(additive_columns(TABLES_BY_ID[table_id]), sums, complete):
+            if whole and (region_id, year, column.id) not in own:
+                out.append((region_id, year, column.id, "", total, None, False, None, None, None, None, True))
+    return out
+
+
+def _registry_rows_sql(where: str) -> str:
+    """Every registry table's current rows that ``where`` selects: table_id, region_id, year, batch_id,
+    source, section, approx, item_id (key columns joined with "/"), the value columns as a list of DOUBLE
+    (numbers) and a list of VARCHAR (texts; lists joined with 、), in the table's column order."""
+    parts = []
+    for table in TABLES:
+        item = (" || '/' || ".join(f"CAST({ident(k.id)} AS VARCHAR)" for k in table.key_columns)
+                if table.key_columns else "''")
+        numbers = ", ".join(f"CAST({ident(c.id)} AS DOUBLE)" if c.numeric else "NULL::DOUBLE"
+                            for c in table.value_columns)
+        texts = ", ".join("NULL::VARCHAR" if c.numeric else
+                          (f"array_to_string({ident(c.id)}, '、')" if c.kind == "list" else f"CAST({ident(c.id)} AS VARCHAR)")
+                          for c in table.value_columns)
+        parts.append(f"SELECT {_literal(table.id)}, region_id, year, batch_id, source, section, approx, {item}, "
+                     f"[{numbers}], [{texts}] FROM {current_table(table)} WHERE {where}")
+    return " UNION ALL ".join(parts)
+
+
+def _rollup_rows_sql(where: str) -> str:
+    """Every simple table's rollup rows that ``where`` selects: table_id, region_id, year, the sums of its
+    additive columns and whether each is complete (every child has the value), in column order."""
+    parts = []
+    for table in simple_tables():
+        additive = additive_columns(table)
+        if additive:
+            sums = ", ".join(f"CAST({_sum_column(c.id)} AS DOUBLE)" for c in additive)
+            complete = ", ".join(f"coalesce({_n_column(c.id)} = n_children, false)" for c in additive)
+            parts.append(f"SELECT {_literal(table.id)}, region_id, year, [{sums}], [{complete}] "
+                         f"FROM {rollup_table(table)} WHERE {where}")
+    return " UNION ALL ".join(parts)
+
+
+def _provenance_sql(where: str) -> str:
+    """Per (table, region, year, row key, column) of the rows ``where`` selects: the newest active batch's
+    recorded source and section."""
+    return f"""
+        SELECT table_id, region_id, year, coalesce(row_key, '') AS row_key, column_id,
+               arg_max(source, batch_id) AS source, arg_max(section, batch_id) AS section
+        FROM value_provenance WHERE batch_id IN ({_ACTIVE_BATCHES}) AND {where} GROUP BY ALL"""
+
+
+def _registry_values_large_sql(all_years: bool) -> str:
+    """The registry part of measure_values for many regions ($ids, $years unless ``all_years``) in one
+    statement: each table's rows of the regions read once (a materialised CTE), unpivoted a column per branch;
+    provenance joined; each rollup's complete sums where the region has no value of its own."""
+    where = _regions_years_filter(all_years)
+    ctes, cells, rolled = [], [], []
+    for table in TABLES:
+        own = ident(f"own_{table.id}")
+        ctes.append(f"{own} AS MATERIALIZED (SELECT * FROM {current_table(table)} WHERE {where})")
+        item = (" || '/' || ".join(f"CAST({ident(k.id)} AS VARCHAR)" for k in table.key_columns)
+                if table.key_columns else "''")
+        for column in table.value_columns:
+            q = ident(column.id)
+            if column.numeric:
+                value, text = f"CAST({q} AS DOUBLE)", "NULL::VARCHAR"
+            elif column.kind == "list":
+                value, text = "NULL::DOUBLE", f"array_to_string({q}, '、')"
+            else:
+                value, text = "NULL::DOUBLE", f"CAST({q} AS VARCHAR)"
+            cells.append(f"SELECT {_literal(table.id)} AS table_id, region_id, year, {item} AS item_id, "
+                         f"{_literal(column.id)} AS measure_id, {value} AS value, {text} AS text_value, "
+                         f"coalesce(list_contains(approx, {_literal(column.id)}), false) AS approx, batch_id, "
+                         f"source, section FROM {own} WHERE {q} IS NOT NULL")
+    for table in simple_tables():
+        roll, additive = ident(f"roll_own_{table.id}"), additive_columns(table)
+        held = ", ".join(f"o.{ident(c.id)} IS NOT NULL AS {ident('own__' + c.id)}" for c in additive)
+        ctes.append(f"{roll} AS MATERIALIZED (SELECT r.*, {held} FROM {rollup_table(table)} r "
+                    f"LEFT JOIN {ident('own_' + table.id)} o ON o.region_id = r.region_id AND o.year = r.year "
+                    f"WHERE {_regions_years_filter(all_years, 'r.')})")
+        rolled += [f"SELECT region_id, year, {_literal(c.id)}, '', CAST({_sum_column(c.id)} AS DOUBLE), "
+                   "NULL::VARCHAR, false, NULL::INTEGER, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, true "
+                   f"FROM {roll} WHERE {_n_column(c.id)} = n_children AND NOT coalesce({ident('own__' + c.id)}, false)"
+                   for c in additive]
+    ctes += [f"prov AS MATERIALIZED ({_provenance_sql(where)})", f"reg AS ({' UNION ALL '.join(cells)})"]
+    return f"""
+        WITH {', '.join(ctes)}
+        SELECT reg.region_id, reg.year, reg.measure_id, reg.item_id, reg.value, reg.text_value, reg.approx,
+               reg.batch_id, coalesce(p.source, reg.source) AS source, coalesce(p.section, reg.section) AS section,
+               NULL::VARCHAR AS sentence, false AS rolled
+        FROM reg LEFT JOIN prov p ON p.table_id = reg.table_id AND p.region_id = reg.region_id
+          AND p.year = reg.year AND p.row_key = reg.item_id AND p.column_id = reg.measure_id
+        UNION ALL {' UNION ALL '.join(rolled)}"""
+
+
+def _may_roll_observations(store: Store, params: dict) -> bool:
+    """Whether ``_rolled_values_sql`` can find anything: a region asked for has children, and some region
+    has an observation of a measure that sums. Two cheap lookups spare most pages the rollup's planning."""
+    sql = """SELECT EXISTS (SELECT 1 FROM region_tree WHERE n_children > 0 AND region_id IN (SELECT unnest($ids)))
+                    AND EXISTS (SELECT 1 FROM cur_observations
+                                WHERE value IS NOT NULL AND list_contains($sum_measures, measure_id))"""
+    return bool(store.query_rows(sql, {"ids": params["ids"], "sum_measures": _sum_measure_ids()})[0][0])
 
 
 def measure_values_as_of(store: Store, batch_id: int | None, region_ids: list[int] | None = None,
@@ -2074,6 +2293,49 @@ def measure_values_as_of(store: Store, batch_id: int | None, region_ids: list[in
     sql = (f"{_registry_values_sql(True)} UNION ALL {_observation_values_sql(True)} "
            "ORDER BY region_id, year, measure_id, item_id")
     return _typed_values(store.query_df(sql, params))
+
+
+def measures_with_data(store: Store, region_id: int) -> set[str]:
+    """The measures ``measure_values`` gives the region a value of (a number, or a text that is not blank)
+    in any year, found by existence tests instead of reading every value: what the page menu needs."""
+    where, bind = "region_id = $r", {"r": int(region_id)}
+    held = set()
+    for table_id, present in store.query_rows(_columns_held_sql(where), bind):
+        held |= {c.id for c, p in zip(TABLES_BY_ID[table_id].value_columns, present) if p}
+    for table_id, complete in store.query_rows(_sums_held_sql(where), bind):
+        held |= {c.id for c, p in zip(additive_columns(TABLES_BY_ID[table_id]), complete) if p}
+    info = region_info(store, region_id)
+    rows = store.query_rows(f"""
+        SELECT DISTINCT measure_id FROM cur_observations
+        WHERE region_id = $r AND (value IS NOT NULL OR trim(coalesce(text_value, '')) <> '')
+        UNION
+        SELECT DISTINCT measure_id FROM cur_observations
+        WHERE value IS NOT NULL AND list_contains($sum_measures, measure_id)
+          AND region_id IN ({_descendant_ids_sql('$r', '$level')})""",
+                            {**bind, "level": (info or {}).get("level", ""), "sum_measures": _sum_measure_ids()})
+    return held | {r[0] for r in rows}
+
+
+def _columns_held_sql(where: str) -> str:
+    """Per registry table: for each value column, whether a current row ``where`` selects holds it."""
+    parts = []
+    for table in TABLES:
+        flags = ", ".join((f"coalesce(bool_or({ident(c.id)} IS NOT NULL), false)" if c.numeric else
+                           f"coalesce(bool_or(len({ident(c.id)}) > 0), false)" if c.kind == "list" else
+                           f"coalesce(bool_or(trim({ident(c.id)}) <> ''), false)") for c in table.value_columns)
+        parts.append(f"SELECT {_literal(table.id)}, [{flags}] FROM {current_table(table)} WHERE {where}")
+    return " UNION ALL ".join(parts)
+
+
+def _sums_held_sql(where: str) -> str:
+    """Per simple table: for each additive column, whether a rollup row ``where`` selects is complete."""
+    parts = []
+    for table in simple_tables():
+        additive = additive_columns(table)
+        if additive:
+            flags = ", ".join(f"coalesce(bool_or({_n_column(c.id)} = n_children), false)" for c in additive)
+            parts.append(f"SELECT {_literal(table.id)}, [{flags}] FROM {rollup_table(table)} WHERE {where}")
+    return " UNION ALL ".join(parts)
 
 
 def measure_years(store: Store, region_id: int) -> list[int]:
@@ -2100,30 +2362,6 @@ def _sum_measure_ids() -> list[str]:
     """Observation measures that roll up by summing."""
     registry = registry_column_ids()
     return sorted(m.id for m in _catalogue().measures.values() if m.rollup == "sum" and m.id not in registry)
-
-
-def _rolled_registry_sql() -> str:
-    """Registry figures of the regions in $ids that a parent does not report itself: for every additive
-    column of a simple table, its children's complete sum from ``roll_<table>`` (the effective figure the
-    other pages show; an incomplete sum is left out). batch_id, source and section are null."""
-    parts = []
-    for table in simple_tables():
-        roll, cur = rollup_table(table), current_table(table)
-        cells = ", ".join(
-            f"{{'m': {_literal(c.id)}, 'v': CAST(r.{_sum_column(c.id)} AS DOUBLE), "
-            f"'complete': r.{_n_column(c.id)} = r.n_children AND o.{ident(c.id)} IS NULL}}"
-            for c in additive_columns(table))
-        parts.append(f"""
-            SELECT region_id, year, cell.m AS measure_id, '' AS item_id, cell.v AS value,
-                   NULL::VARCHAR AS text_value, false AS approx, NULL::INTEGER AS batch_id, NULL::VARCHAR AS source,
-                   NULL::VARCHAR AS section, NULL::VARCHAR AS sentence, true AS rolled
-            FROM (SELECT r.region_id, r.year, unnest([{cells}]) AS cell
-                  FROM (SELECT * FROM {roll} WHERE NOT $all_regions AND region_id IN (SELECT unnest($ids))
-                          AND ($all_years OR year IN (SELECT unnest($years)))) r
-                  LEFT JOIN (SELECT * FROM {cur} WHERE NOT $all_regions AND region_id IN (SELECT unnest($ids))) o
-                    ON o.region_id = r.region_id AND o.year = r.year)
-            WHERE cell.complete""")
-    return " UNION ALL ".join(parts)
 
 
 def _rolled_values_sql() -> str:

@@ -878,13 +878,20 @@ def measure_values(version: int, region_id: int) -> pd.DataFrame:
     return storage.measure_values(get_store(), [region_id])
 
 
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def measures_with_data(version: int, region_id: int) -> set[str]:
+    """The measures holding a value for the region (storage.measures_with_data: existence tests only)."""
+    return storage.measures_with_data(get_store(), region_id)
+
+
 def domains_with_data(ctx: Context) -> list:
-    """The catalogue domains holding figures for the region (in any year), in catalogue order."""
+    """The catalogue domains holding figures for the region (in any year), in catalogue order. The menu of
+    every page asks, so it tests existence instead of reading every value (issue 10)."""
     from lawstats import catalogue, domain_view
 
     if ctx.region_id is None:
         return []
-    return domain_view.domains_with_data(catalogue.load(), measure_values(ctx.version, ctx.region_id))
+    return domain_view.domains_of(catalogue.load(), measures_with_data(ctx.version, ctx.region_id))
 
 
 def current_domain():
@@ -962,11 +969,15 @@ def descendant_counts(version: int, scope_id: int) -> dict[str, int]:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def compare_values(version: int, scope_id: int, level: str, year: int) -> pd.DataFrame:
-    """Every indicator of the regions of ``level`` under the scope, in one year."""
+    """Every indicator and catalogue measure (``compare.choices``) of the regions of ``level`` under the scope,
+    in one year."""
     from lawstats import compare
 
-    inputs = storage.compare_inputs(get_store(), scope_id, level, [year], limit=compare.MAX_REGIONS)
-    return compare.indicator_values(inputs)
+    store = get_store()
+    inputs = storage.compare_inputs(store, scope_id, level, [year], limit=compare.MAX_REGIONS)
+    regions = storage.compare_regions(store, scope_id, level, limit=compare.MAX_REGIONS)
+    measures = storage.measure_values(store, regions["region_id"].astype(int).tolist(), [year])
+    return compare.all_values(inputs, regions, measures)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -977,8 +988,7 @@ def series_values(version: int, region_ids: tuple[int, ...]) -> pd.DataFrame:
     store = get_store()
     inputs = storage.effective_inputs(store, list(region_ids))
     names = storage.region_names(store, list(region_ids))
-    return compare.indicator_values(inputs.merge(names[["region_id", "name", "code", "parent_name"]],
-                                                 on="region_id", how="left"))
+    return compare.all_values(inputs, names, storage.measure_values(store, list(region_ids)))
 
 
 def rollup_section(ctx: Context) -> None:

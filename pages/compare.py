@@ -1,12 +1,11 @@
 """对比分析 Compare: the chosen region among its peers (or the subdivisions of any region on its path), for any
-indicator and year: ranking, rank and percentile, distribution, region × year heatmap, two indicators against
+catalogue indicator or measure with values and any year: ranking, rank and percentile, distribution, region × year heatmap, two indicators against
 each other, the numbers (downloadable), and the check of its reported figures against its subdivisions' sums."""
 
 import streamlit as st
 
-from lawstats import charts, compare, exchange, plaintext, storage, ui
+from lawstats import catalogue, charts, compare, exchange, plaintext, storage, ui
 from lawstats.i18n import t
-from lawstats.registry import INDICATORS, INDICATORS_BY_ID
 
 ctx = ui.context()
 lang = ctx.lang
@@ -38,14 +37,16 @@ level = middle.selectbox(t("compare.level", lang), levels, key=level_key, format
 st.session_state["cmp_level_last"] = level
 for lv, n in too_many.items():
     st.caption(t("compare.too_many", lang, level=ui.level_label(lv, lang), count=n, limit=compare.MAX_REGIONS))
-indicator_ids = [i.id for i in INDICATORS]
+# Every catalogue indicator and measure that some compared region has a value of that year
+values = ui.compare_values(ctx.version, scope, level, ctx.year)
+choices = compare.choices(catalogue.load())
+indicator_ids = compare.offered_ids(values) or [next(iter(choices))]
 indicator_id = right.selectbox(t("compare.indicator", lang), indicator_ids, key="cmp_indicator",
-                               format_func=lambda i: INDICATORS_BY_ID[i].label(lang))
+                               format_func=lambda i: choices[i].label(lang))
 top_n = last.number_input(t("compare.top_n", lang), min_value=3, max_value=50, value=10, step=1, key="cmp_n")
-indicator = INDICATORS_BY_ID[indicator_id]
+indicator = choices[indicator_id]
 
 # 2. The figures of every compared region that year, ranked in the indicator's direction
-values = ui.compare_values(ctx.version, scope, level, ctx.year)
 ranking = compare.ranked(values, indicator_id, ctx.year)
 if ranking.empty:
     st.info(t("compare.no_values", lang, year=ctx.year, indicator=indicator.label(lang)), icon=":material/info:")
@@ -128,24 +129,26 @@ if matrix.shape[1]:
     ui.chart(fig, heat_table,
              charts.safe_file_name(names[scope], title), ctx, t("compare.source", lang))
 
-# 7. Two indicators against each other
-st.subheader(t("compare.section.scatter", lang))
+# 7. Two indicators against each other (when a second one has values)
 others = [i for i in indicator_ids if i != indicator_id]
-second_id = st.selectbox(t("compare.second_indicator", lang), others, key="cmp_second",
-                         index=others.index("cultivated_per_person") if "cultivated_per_person" in others else 0,
-                         format_func=lambda i: INDICATORS_BY_ID[i].label(lang))
-second = INDICATORS_BY_ID[second_id]
-points = compare.scatter_points(values, indicator_id, second_id, ctx.year)
-chosen = points[points["region_id"] == highlight].iloc[0].to_dict() if highlight in set(points["region_id"]) else None
-binned = compare.density(points) if len(points) > compare.MAX_MARKS else None
-if binned is not None:
-    st.caption(t("compare.scatter_binned", lang, count=len(points)))
-title = t("compare.chart.scatter", lang, x=indicator.label(lang), y=second.label(lang), year=ctx.year)
-fig = charts.indicator_scatter(points, indicator, second, title, lang, chosen, binned)
-scatter_table = (binned if binned is not None else points[["name", "x", "y"]]).rename(columns={
-    "name": t("compare.col.region", lang), "x": indicator.label(lang), "y": second.label(lang)})
-ui.chart(fig, scatter_table.head(compare.MAX_MARKS), charts.safe_file_name(names[scope], title), ctx,
-         t("compare.source", lang))
+if others:
+    st.subheader(t("compare.section.scatter", lang))
+    second_id = st.selectbox(t("compare.second_indicator", lang), others, key="cmp_second",
+                             index=compare.second_default(others, indicator_id),
+                             format_func=lambda i: choices[i].label(lang))
+    second = choices[second_id]
+    points = compare.scatter_points(values, indicator_id, second_id, ctx.year)
+    chosen = (points[points["region_id"] == highlight].iloc[0].to_dict() if highlight in set(points["region_id"])
+              else None)
+    binned = compare.density(points) if len(points) > compare.MAX_MARKS else None
+    if binned is not None:
+        st.caption(t("compare.scatter_binned", lang, count=len(points)))
+    title = t("compare.chart.scatter", lang, x=indicator.label(lang), y=second.label(lang), year=ctx.year)
+    fig = charts.indicator_scatter(points, indicator, second, title, lang, chosen, binned)
+    scatter_table = (binned if binned is not None else points[["name", "x", "y"]]).rename(columns={
+        "name": t("compare.col.region", lang), "x": indicator.label(lang), "y": second.label(lang)})
+    ui.chart(fig, scatter_table.head(compare.MAX_MARKS), charts.safe_file_name(names[scope], title), ctx,
+             t("compare.source", lang))
 
 # 8. The numbers: every compared region, downloadable
 st.subheader(t("compare.section.table", lang))

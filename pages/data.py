@@ -261,7 +261,7 @@ if analyst:
 # 4. Blank templates, for everyone
 st.header(t("data.section_templates", lang))
 st.caption(t("data.templates_help", lang))
-choices = dict(uploads.table_choices(lang))
+choices = dict(uploads.table_choices(lang)) | exchange.domain_template_choices(lang)  # + the catalogue's domains
 left, middle, right = st.columns([2, 1, 1], vertical_alignment="bottom")
 template = left.selectbox(t("data.table", lang), list(choices), format_func=choices.get, key="data_template",
                           index=min(1, len(choices) - 1))

@@ -1,9 +1,10 @@
 """指标说明 Indicators and sources: every indicator with its definition, formula, unit, value, source document,
-section and consistency status; every check; every column of every table. All of it derived from the registry."""
+section and consistency status; every check; every column of every table; and the whole catalogue (every measure,
+every derived indicator with its formula: the same listing as ``python -m lawstats catalogue``)."""
 
 import streamlit as st
 
-from lawstats import summary, ui
+from lawstats import catalogue, summary, ui
 from lawstats.i18n import t
 
 ctx = ui.context()
@@ -16,9 +17,9 @@ st.caption(ui.message("pages.glossary_intro", ctx.lang, region=ctx.region_name, 
 table = ui.indicator_table(ctx.version, ctx.region_id, ctx.year, ctx.lang) if has_data else None
 provenance = ui.provenance(ctx.version, ctx.region_id, ctx.year) if has_data else None
 indicators = summary.glossary_indicators(table, provenance, ctx.lang)
-tab_indicators, tab_sentences, tab_checks, tab_columns = st.tabs(
+tab_indicators, tab_sentences, tab_checks, tab_columns, tab_catalogue = st.tabs(
     [t("pages.tab.indicators", ctx.lang), t("sentences.title", ctx.lang), t("pages.tab.checks", ctx.lang),
-     t("pages.tab.columns", ctx.lang)])
+     t("pages.tab.columns", ctx.lang), t("pages.tab.catalogue", ctx.lang)])
 with tab_indicators:
     ui.source_panel(indicators, ctx)
     ui.text_table(indicators)
@@ -36,5 +37,17 @@ with tab_checks:
 # 3. Every column of every table (what an upload may contain)
 with tab_columns:
     ui.text_table(summary.glossary_columns(ctx.lang))
+
+# 4. The whole catalogue: every measure and every derived indicator with its formula (as the CLI lists them)
+with tab_catalogue:
+    cat = catalogue.load()
+    measures, indicators = catalogue.listing(cat, ctx.lang)
+    st.caption(t("glossary.catalogue_intro", ctx.lang, measures=len(measures), domains=len(cat.domains),
+                 indicators=len(indicators)))
+    headers = {c: t(f"glossary.col.{c}", ctx.lang) for c in (*measures.columns, *indicators.columns)}
+    st.subheader(t("glossary.measures", ctx.lang))
+    ui.text_table(measures.rename(columns=headers))
+    st.subheader(t("glossary.indicators", ctx.lang))
+    ui.text_table(indicators.rename(columns=headers))
 
 ui.data_footer(ctx)

@@ -7,12 +7,15 @@ test session (``seeded_template``) and every test that wants it gets its own cop
 
 from __future__ import annotations
 
-import shutil
+import itertools
+import random
 from pathlib import Path
 
 import pytest
 
 from lawstats import seed, storage
+from tests import stores
+from tests.stores import copy_seeded  # noqa: F401  (test modules import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,16 +55,6 @@ def seeded_template(tmp_path_factory) -> Path:
     return path
 
 
-def copy_seeded(template: Path, path: Path) -> Path:
-    """A copy of the seeded template at ``path`` (with its write-ahead log, if closing left one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(template, path)
-    wal = template.with_name(template.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, path.with_name(path.name + ".wal"))
-    return path
-
-
 @pytest.fixture
 def seeded_db(seeded_template, tmp_path) -> Path:
     """A closed DuckDB file of this test's own holding the default data (one seed batch): for the CLI, a
@@ -69,20 +62,97 @@ def seeded_db(seeded_template, tmp_path) -> Path:
     return copy_seeded(seeded_template, tmp_path / "lawstats.duckdb")
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Every store (issue 12): the storage, import and page tests run on a DuckDB file, a SQLite-catalog lake and a
+# PostgreSQL-catalog lake. A test opts in with ``@pytest.mark.every_store`` (or ``pytestmark`` for a module) and
+# any store fixture below (``fresh_store``, ``empty_store``, ``seeded_store``, ``app_store``); without the mark
+# those fixtures give a DuckDB file as before. One PostgreSQL cluster serves the session, a database per test.
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("every_store") and "store_kind" in metafunc.fixturenames:
+        metafunc.parametrize("store_kind", stores.STORE_KINDS, indirect=True)
+
+
 @pytest.fixture
-def fresh_store(seeded_db) -> storage.Store:
-    """A temporary DuckDB file holding the default data (one seed batch), open."""
-    store = seed.open_store(seeded_db)
+def store_kind(request) -> str:
+    """The kind of store this test runs on (a ``stores.STORE_KINDS`` name): "duckdb" unless parametrised."""
+    return getattr(request, "param", "duckdb")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the session (libpq DSN of its ``postgres`` database)."""
+    from bench.lake_bench import postgres_cluster
+
+    stores.require_postgres()
+    with postgres_cluster() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def _seeded_lakes() -> dict[str, stores.StoreSetting]:
+    """Lakes holding the default data, closed, seeded on first use (one per kind): tests get copies."""
+    return {}
+
+
+@pytest.fixture
+def make_store(store_kind, request, tmp_path, tmp_path_factory, _seeded_lakes):
+    """``make_store(seeded=True)``: a new closed store of this test's kind in ``tmp_path`` (a
+    ``stores.StoreSetting``), holding the default data or (``seeded=False``) nothing yet."""
+    pg = request.getfixturevalue("pg_cluster") if store_kind == "postgres_lake" else None
+    made = itertools.count()
+
+    def template() -> stores.StoreSetting:
+        if store_kind == "duckdb":
+            return stores.duckdb_setting(request.getfixturevalue("seeded_template"))
+        if store_kind not in _seeded_lakes:
+            folder = tmp_path_factory.mktemp(f"seeded-{store_kind}")
+            lake_made = stores.new_store(store_kind, folder, f"seeded_{store_kind}", pg)
+            seed.open_store(lake_made.spec).close()
+            _seeded_lakes[store_kind] = lake_made
+        return _seeded_lakes[store_kind]
+
+    def make(seeded: bool = True) -> stores.StoreSetting:
+        # a PostgreSQL database name is global to the cluster: random, so tests never meet
+        name = f"t{random.randrange(10**9)}_{next(made)}"
+        setting = stores.new_store(store_kind, tmp_path, name, pg, template() if seeded else None)
+        request.addfinalizer(lambda: stores.drop_lake_database(setting))  # the cluster outlives the test
+        return setting
+
+    return make
+
+
+@pytest.fixture
+def seeded_store(store_kind, make_store, request) -> stores.StoreSetting:
+    """This test's own closed store holding the default data; on a DuckDB file it is ``seeded_db``."""
+    if store_kind == "duckdb":
+        return stores.duckdb_setting(request.getfixturevalue("seeded_db"))
+    return make_store()
+
+
+@pytest.fixture
+def fresh_store(seeded_store) -> storage.Store:
+    """This test's own store holding the default data (one seed batch), open."""
+    store = seed.open_store(seeded_store.spec)
     yield store
     store.close()
 
 
 @pytest.fixture
-def empty_store(tmp_path) -> storage.Store:
-    """A migrated database with no batch at all."""
-    store = storage.Store(tmp_path / "empty.duckdb")
+def empty_store(make_store) -> storage.Store:
+    """A migrated store with no batch at all."""
+    store = storage.Store(make_store(seeded=False).spec)
     yield store
     store.close()
+
+
+@pytest.fixture
+def app_store(seeded_store, monkeypatch) -> stores.StoreSetting:
+    """Point the app (AppTest, the CLI or a server) at this test's own store holding the default data."""
+    for name, value in seeded_store.env.items():
+        monkeypatch.setenv(name, value)
+    return seeded_store
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from lawstats.i18n import LANGS, t
 from lawstats.navigation import PAGES
 from tests.conftest import copy_seeded, page_text, run_page
+from tests.stores import LAKE_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +19,21 @@ def module_db(tmp_path_factory, seeded_template):
 
 
 @pytest.fixture(autouse=True)
-def _use_module_db(module_db, monkeypatch):
-    monkeypatch.setenv("LAWSTATS_DB", str(module_db))
+def _use_module_db(module_db, store_kind, request, monkeypatch):
+    """The module's DuckDB file; on a lake (``store_kind`` parametrised), the test's own copy of a seeded lake."""
+    if store_kind == "duckdb":
+        monkeypatch.setenv("LAWSTATS_DB", str(module_db))
+    else:
+        request.getfixturevalue("app_store")
 
 
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("page", PAGES, ids=[p.url_path for p in PAGES])
+# Every page in both languages on the DuckDB file, and in 中文 on each lake (issue 12: the pages run unchanged on
+# every store; the language does not touch the store, so one language there keeps the suite's time down).
+PAGE_RUNS = [pytest.param(page, lang, "duckdb", id=f"{page.url_path}-{lang}") for page in PAGES for lang in LANGS] + [
+    pytest.param(page, "zh", kind, id=f"{page.url_path}-zh-{kind}") for kind in LAKE_KINDS for page in PAGES]
+
+
+@pytest.mark.parametrize("page, lang, store_kind", PAGE_RUNS, indirect=["store_kind"])
 def test_page_runs_without_error(page, lang):
     at = run_page(page, lang)
     assert not at.exception, [e.value for e in at.exception]
@@ -34,7 +44,8 @@ def test_page_runs_without_error(page, lang):
     assert not any(t(page.title_key, other) in title.value for title in at.title), [x.value for x in at.title]
 
 
-@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("lang, store_kind", [(lang, "duckdb") for lang in LANGS] + [("zh", k) for k in LAKE_KINDS],
+                         indirect=["store_kind"])
 def test_overview_shows_the_headline_figures(lang):
     at = run_page(next(p for p in PAGES if p.default), lang)
     values = [m.value for m in at.metric]

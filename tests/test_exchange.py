@@ -109,6 +109,7 @@ def test_regions_template_and_unknown_table():
 # Exports
 
 
+@pytest.mark.every_store  # the export on each store (tests/conftest.py)
 def test_export_csv_round_trips_every_table(fresh_store):
     for table_id in TABLE_IDS:
         data = exchange.export_csv(fresh_store, table_id)

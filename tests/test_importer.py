@@ -55,6 +55,7 @@ def test_missing_is_never_zero(text):
     assert np.isnan(parsed.values[0]) and parsed.errors[0] is None
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_number_formats_through_a_whole_import(fresh_store):
     upload = inspect(fresh_store, "p.csv",
                      '地区,年份,户籍户数,户籍人口,常住人口,少数民族人口,少数民族占比\n'
@@ -133,6 +134,7 @@ def inspect_commit(store, name, text, **kw) -> int:
     return uploads.commit_upload(store, inspect(store, name, text, **kw), user_name="测试")
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_unknown_regions_are_listed_and_created_only_when_confirmed(fresh_store):
     store = fresh_store
     text = "地区,年份,户籍人口\n合成村甲,2024,100\n合成村乙,2024,90\n合成村甲村,2023,95\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bench.lake_bench import new_database, postgres_bin, postgres_cluster
+from bench.lake_bench import new_database
 from lawstats import lake
 from lawstats.errors import DatabaseError, LawstatsError
 
@@ -98,14 +98,7 @@ def _finish(proc: subprocess.Popen, timeout: float = 600) -> str:
 # Fixtures: a lake per test, on each catalog
 
 
-@pytest.fixture(scope="module")
-def pg_cluster():
-    if postgres_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: .ci/run installs it (apt-get install -y postgresql)")
-        pytest.skip("PostgreSQL server programs are not installed (apt-get install -y postgresql)")
-    with postgres_cluster() as dsn:
-        yield dsn
+# pg_cluster: conftest.py's, one throwaway PostgreSQL cluster for the whole session
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from lawstats import catalogue, deck, domain_view, seed, slides, storage, uploads
+from lawstats import catalogue, deck, domain_view, exchange, seed, slides, storage, uploads
 from tests.conftest import ROOT, run_page
 
 NEW_DOMAIN = """
@@ -154,3 +154,88 @@ def test_the_deck_has_a_slide_for_the_new_domain(town_with_fire_figures, app_db)
     with zipfile.ZipFile(io.BytesIO(pptx)) as archive:
         xml = "".join(archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("ppt/slides/"))
     assert "消防安全" in xml and "消防检查次数" in xml
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_compare_page_offers_and_ranks_the_new_domains_measure(town_with_fire_figures, lang):
+    at = run_page("compare", lang)
+    assert not at.exception, [e.value for e in at.exception]
+    offered = at.selectbox(key="cmp_indicator").options
+    inspections = "消防检查次数" if lang == "zh" else "Fire inspections"
+    assert inspections in offered and ("消防演练场次" if lang == "zh" else "Fire drills") in offered
+    at.selectbox(key="cmp_indicator").set_value("fire_inspections").run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    trend, table = at.dataframe[0].value, at.dataframe[-1].value  # one town: its trend, then its figure
+    value_column = [c for c in table.columns if c in ("数值", "Value")][0]
+    assert table[value_column].tolist() == [30]  # 2024: the batch's whole figure (its items are not added twice)
+    years = [c for c in trend.columns if c in ("年份", "Year")][0]
+    assert dict(zip(trend[years], trend[value_column])) == {2023: 21, 2024: 30}  # the CSV's year and the batch's
+
+
+def _chart_colours_in_pptx(slide) -> str:
+    pptx = deck.build_pptx(slides.Deck("西堡镇", 2024, "zh", 1, "", False, (slide,)))
+    with zipfile.ZipFile(io.BytesIO(pptx)) as archive:
+        return "".join(archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("ppt/charts/"))
+
+
+def test_slide_charts_colour_each_measure_as_its_page_charts_do(town_with_fire_figures, app_db):
+    from dataclasses import replace
+
+    from lawstats import charts, domain_charts, domain_slides
+
+    town, values = town_with_fire_figures
+    cat = catalogue.load()
+    inspections, fixed = (domain_view.colour_of(cat, m) for m in ("fire_inspections", "fire_hazards_fixed"))
+    assert inspections != fixed
+    # The deck's slide: its chart is the breakdown of 消防检查次数, in that measure's colour as on the page
+    view = domain_view.build(cat, cat.domain("fire_safety"), values, 2024, "zh")
+    page = domain_charts.breakdown(view.breakdowns[0], "zh")
+    store = seed.open_store(app_db)
+    try:
+        (slide,) = [s for s in slides.build(store, town, 2024, "zh").slides if s.title == "消防安全"]
+    finally:
+        store.close()
+    assert slide.chart.series[0].colour == inspections and set(page.data[0].marker.color) == {inspections}
+    assert charts.slide_chart(slide.chart, 600).data[0].marker.color == inspections  # on the screen
+    assert f'val="{inspections.lstrip("#").upper()}"' in _chart_colours_in_pptx(slide)  # in the PowerPoint file
+    # Bars of several measures (a unit group): each bar its measure's colour, on the page, the screen and the file
+    grouped = replace(view, groups=(domain_view.UnitGroup("次", True, view.cards[:2]),))
+    assert [f.measure_id for f in grouped.groups[0].figures] == ["fire_inspections", "fire_hazards_fixed"]
+    chart = domain_slides.domain_slide(grouped, "zh").chart
+    page_colours = list(domain_charts.unit_group(grouped.groups[0], "", "zh").data[0].marker.color)
+    assert list(chart.colours) == page_colours == [inspections, fixed]
+    assert list(charts.slide_chart(chart, 600).data[0].marker.color) == [inspections, fixed]
+    xml = _chart_colours_in_pptx(replace(slide, chart=chart))
+    assert all(f'val="{c.lstrip("#").upper()}"' in xml for c in (inspections, fixed))
+
+
+def test_the_template_names_the_new_domains_measures_and_imports_once_filled(new_catalogue, app_db, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "lawstats", "template", "消防安全", "--format", "csv", "--out", "-"],
+                         cwd=ROOT, env={**os.environ}, capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr.decode()
+    header = out.stdout.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[2:5] == ["消防检查次数", "整改火灾隐患次数", "消防演练场次"]
+    filled = out.stdout + "西堡镇,2022,7,2,1,消防台账2022\n".encode("utf-8")  # the user fills it in
+    store = seed.open_store(app_db)
+    try:
+        upload = uploads.inspect_file(store, "template.csv", filled)
+        assert upload.ready and upload.unknown_columns == []
+        uploads.commit_upload(store, upload, user_name="tester")
+        values = storage.measure_values(store, [storage.default_region_id(store)], [2022])
+    finally:
+        store.close()
+    stored = {r.measure_id: r.value for r in values.itertuples() if r.measure_id.startswith("fire_")}
+    assert stored == {"fire_inspections": 7, "fire_hazards_fixed": 2, "fire_drills": 1}
+    xlsx = exchange.template_xlsx("fire_safety", "en")
+    from openpyxl import load_workbook
+
+    data_sheet, help_sheet = load_workbook(io.BytesIO(xlsx)).worksheets
+    assert [c.value for c in data_sheet[1]][2:5] == ["Fire inspections", "Fire hazards fixed", "Fire drills"]
+    assert [row[0] for row in help_sheet.iter_rows(min_row=2, values_only=True)] == [
+        "fire_inspections", "fire_hazards_fixed", "fire_drills"]
+
+
+def test_the_data_page_offers_the_new_domains_template(town_with_fire_figures):
+    at = run_page("data", "zh")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "消防安全" in at.selectbox(key="data_template").options

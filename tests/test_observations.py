@@ -21,6 +21,8 @@ from tests.conftest import ROOT
 
 OLD_DB = ROOT / "tests" / "files" / "db_before_observations.duckdb.gz"
 NEW_VILLAGES = "名称,级别,上级\n东村,村,西堡镇\n西村,村,西堡镇\n"
+# Tests on a store fixture run on each store (DuckDB file, SQLite- and PostgreSQL-catalog lake: tests/conftest.py).
+pytestmark = pytest.mark.every_store
 
 
 def region_id(store, name: str) -> int:
@@ -59,7 +61,7 @@ def town(fresh_store) -> int:
 # -- batches: commit, history, data_version, undo, as-of ------------------------------------------------
 
 
-def test_a_committed_observation_is_current_counted_and_survives_reopening(fresh_store, town, seeded_db):
+def test_a_committed_observation_is_current_counted_and_survives_reopening(fresh_store, town, seeded_store):
     before = storage.data_version(fresh_store)
     batch = commit(fresh_store, observations((town, 2024, "publicity_events", "", 68),
                                              (town, 2024, "materials_distributed", "", 40000)))
@@ -67,7 +69,7 @@ def test_a_committed_observation_is_current_counted_and_survives_reopening(fresh
     history = storage.list_batches(fresh_store)
     assert '"observations": 2' in history.loc[history["batch_id"] == batch, "row_counts"].iloc[0]
     fresh_store.close()
-    reopened = seed.open_store(seeded_db)
+    reopened = seed.open_store(seeded_store.spec)
     try:
         values = storage.measure_values(reopened, [town], [2024])
         assert value_of(values, "publicity_events") == 68
@@ -246,6 +248,7 @@ def test_a_parent_without_its_own_value_gets_the_sum_of_its_children_flagged_rol
 
 
 def test_a_database_from_before_observations_migrates_and_keeps_every_batch_and_value(tmp_path):
+    # a DuckDB file only: it is a kept .duckdb from before the migration (a lake starts at today's schema)
     path = tmp_path / "old.duckdb"
     with gzip.open(OLD_DB) as packed, open(path, "wb") as out:
         shutil.copyfileobj(packed, out)

@@ -125,7 +125,7 @@ def test_overview_charts_have_their_tables(lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_glossary_lists_every_indicator_check_and_column(lang):
     at = visit("glossary", lang)
-    indicator_table, checks_table, columns_table = (d.value for d in at.dataframe)
+    indicator_table, checks_table, columns_table = (d.value for d in list(at.dataframe)[:3])  # then the catalogue
     assert len(indicator_table) == len(INDICATORS)
     by_name = indicator_table.set_index(t("common.indicator", lang))
     minority = by_name.loc["少数民族人口占比" if lang == "zh" else "Minority share"]

@@ -9,11 +9,13 @@ preferred; rates are recomputed from summed counts; commits and undos refresh ex
 from __future__ import annotations
 
 import math
+import random
 
 import pandas as pd
 import pytest
 
-from lawstats import indicators, storage, summary
+from lawstats import cli, indicators, storage, summary
+from tests import stores
 from tests.scale_data import YEARS, County, make_county, villages_of
 
 DERIVED = ["cur_population", "cur_land", "cur_grid", "cur_training", "cur_governance", "cur_regions", "region_tree",
@@ -25,9 +27,30 @@ def county(tmp_path_factory) -> County:
     return make_county(tmp_path_factory.mktemp("rollup"))
 
 
+@pytest.fixture(scope="module")
+def _county_lakes() -> dict[str, stores.StoreSetting]:
+    return {}
+
+
 @pytest.fixture
-def store(county):
-    s = storage.Store(county.db)
+def county_store(store_kind, county, request, tmp_path_factory, _county_lakes) -> stores.StoreSetting:
+    """The county on this test's kind of store (tests/conftest.py), imported once per module through the CLI as
+    ``make_county`` does; tests on ``store`` only read it, ``scratch`` gives a copy."""
+    if store_kind == "duckdb":
+        return stores.duckdb_setting(county.db)
+    if store_kind not in _county_lakes:
+        pg = request.getfixturevalue("pg_cluster") if store_kind == "postgres_lake" else None
+        made = stores.new_store(store_kind, tmp_path_factory.mktemp(f"county-{store_kind}"),
+                                f"county_{random.randrange(10**9)}", pg)
+        with stores.environment(made.env):
+            assert cli.main(["import", str(county.data)]) == 0
+        _county_lakes[store_kind] = made
+    return _county_lakes[store_kind]
+
+
+@pytest.fixture
+def store(county_store):
+    s = storage.Store(county_store.spec)
     yield s
     s.close()
 
@@ -93,6 +116,7 @@ def test_default_region_prefers_real_data(store):
 # Sums
 
 
+@pytest.mark.every_store  # also on each lake (tests/conftest.py)
 def test_township_sums_of_villages_match_the_files(store, county):
     ids = region_ids(store)
     expected = village_sums(county, "population", "户籍人口")
@@ -103,6 +127,7 @@ def test_township_sums_of_villages_match_the_files(store, county):
         assert got["children_with_value"] == got["n_children"]
 
 
+@pytest.mark.every_store  # also on each lake (tests/conftest.py)
 def test_disagreeing_townships_are_flagged_with_both_values(store, county):
     ids = region_ids(store)
     sums = village_sums(county, "population", "户籍人口")
@@ -155,6 +180,7 @@ def test_incomplete_children_give_no_sum(store, county):
     assert status.set_index("column_id").loc["cultivated_area", "status"] == "rolled_up"
 
 
+@pytest.mark.every_store  # also on each lake (tests/conftest.py)
 def test_rates_are_recomputed_from_summed_counts_and_stated_rates_do_not_roll_up(store, county):
     ids = region_ids(store)
     county_code = county.regions().query("级别 == '县（区）'")["统计用区划代码"].iloc[0]
@@ -213,17 +239,17 @@ def population_row(region_id: int, year: int, **values) -> pd.DataFrame:
 
 
 @pytest.fixture
-def scratch(tmp_path, county):
-    """A copy of the county database that a test may change."""
-    import shutil
-
-    path = tmp_path / "scratch.duckdb"
-    shutil.copy(county.db, path)
-    s = storage.Store(path)
+def scratch(county_store, store_kind, request, tmp_path):
+    """A copy of the county store that a test may change."""
+    pg = request.getfixturevalue("pg_cluster") if store_kind == "postgres_lake" else None
+    copy = stores.new_store(store_kind, tmp_path, f"scratch{random.randrange(10**9)}", pg, template=county_store)
+    request.addfinalizer(lambda: stores.drop_lake_database(copy))
+    s = storage.Store(copy.spec)
     yield s
     s.close()
 
 
+@pytest.mark.every_store  # also on each lake (tests/conftest.py)
 def test_a_village_correction_moves_its_sums_and_undo_restores_them(scratch, county):
     ids = region_ids(scratch)
     village = villages_of(county).iloc[0]
@@ -307,6 +333,7 @@ def test_a_new_child_without_figures_makes_the_parent_incomplete_until_undone(sc
     assert_same_as_full_rebuild(scratch)
 
 
+@pytest.mark.every_store  # also on each lake (tests/conftest.py)
 def test_undoing_the_whole_import_leaves_the_default_data_alone(scratch):
     before = storage.indicator_inputs(scratch, [summary.default_region(scratch)])
     synthetic = storage.list_batches(scratch).query("kind == 'import' and synthetic")["batch_id"].iloc[0]
@@ -317,6 +344,7 @@ def test_undoing_the_whole_import_leaves_the_default_data_alone(scratch):
     assert_same_as_full_rebuild(scratch)
 
 
+@pytest.mark.every_store  # also on each lake (tests/conftest.py)
 def test_leaf_inputs_are_unchanged_by_the_rollups(store):
     """A region without children reads exactly its own rows, as before rollups existed."""
     xibao = storage.find_region_id(store, "西堡镇")

@@ -15,6 +15,8 @@ from lawstats.reader import read_csv_bytes
 from lawstats.registry import TABLES, TABLES_BY_ID
 
 POPULATION = TABLES_BY_ID["population"]
+# Every test here runs on each store (DuckDB file, SQLite- and PostgreSQL-catalog lake: tests/conftest.py).
+pytestmark = pytest.mark.every_store
 
 
 def commit_csv(store, name: str, text: str, source: str = "测试批次 test batch", user: str = "tester") -> int:
@@ -153,6 +155,7 @@ def test_migrate_twice_changes_nothing(fresh_store):
 
 
 def test_migrations_apply_once_on_a_new_file_and_reopening_applies_none(tmp_path):
+    # a DuckDB file only: a new lake starts under the commit lock (tests/test_lake.py covers lakes starting at once)
     path = tmp_path / "m.duckdb"
     store = storage.Store(path)
     applied = store.query_rows("SELECT name FROM schema_migrations")

@@ -1,54 +1,30 @@
-"""The Store on DuckLake (issue 12): the storage tests' core on a SQLite-catalog and a PostgreSQL-catalog lake,
-and real processes sharing one lake (two committing at once, kill -9 mid-commit, filtered reads afterwards).
+"""The Store on DuckLake (issue 12), SQLite-catalog and PostgreSQL-catalog lakes: real processes sharing one lake
+(two committing at once, kill -9 mid-commit, filtered reads afterwards).
 
-The core tests are the bodies of tests/test_storage.py, tests/test_exchange.py and tests/test_rollup.py, run here
-again with their fixtures (``fresh_store``, ``empty_store``, ``store``, ``county``, ``scratch``) on lakes. A lake
-is seeded once per kind and copied per test (catalog and data folder; the copy's catalog names its own folder).
+The storage, import and page tests themselves run on every store through conftest.py's parametrised fixture
+(``@pytest.mark.every_store``); this module keeps what only lakes have: several processes on one lake, the CLI
+while a store is open, migrate-store, housekeeping, two servers, PostgreSQL going away. A lake is seeded once per
+kind and copied per test (tests/stores.py).
 """
 
 from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from bench.lake_bench import postgres_bin, postgres_cluster
-from lawstats import cli, lake, seed, storage, summary
+from lawstats import lake, seed, storage, summary
 from lawstats.registry import TABLES_BY_ID
-from tests import scale_data
-from tests.test_exchange import (  # noqa: F401  (collected again here, on lakes)
-    test_export_csv_round_trips_every_table,
-)
-from tests.test_rollup import (  # noqa: F401
-    test_a_village_correction_moves_its_sums_and_undo_restores_them,
-    test_township_sums_of_villages_match_the_files,
-)
-from tests.test_storage import (  # noqa: F401
-    commit_csv,
-    test_a_batch_that_fails_halfway_leaves_nothing_behind,
-    test_as_of_a_batch_gives_the_data_as_it_was,
-    test_current_view_is_latest_non_missing_value_per_key_and_column,
-    test_hostile_text_is_stored_as_text,
-    test_migrate_twice_changes_nothing,
-    test_second_batch_is_recorded_with_its_source_user_and_counts,
-    test_seed_is_one_recorded_batch,
-    test_tables_derive_from_the_registry,
-    test_undo_brings_the_previous_values_back,
-    test_undo_of_new_regions_removes_them,
-    test_undo_removes_a_year_that_only_the_undone_batch_had,
-    test_undo_twice_or_unknown_batch_is_refused,
-)
+from tests.stores import StoreSetting as Lake
+from tests.stores import new_lake
+from tests.test_storage import commit_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ["sqlite", "postgres"]
@@ -56,86 +32,7 @@ POPULATION = TABLES_BY_ID["population"]
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Lakes: new, seeded once per kind, copied per test
-
-
-@dataclass(frozen=True)
-class Lake:
-    spec: lake.StoreSpec
-    text: str  # the LAWSTATS_STORE setting
-
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment a process (CLI, worker, server) needs to open this lake."""
-        return {"LAWSTATS_STORE": self.text, "LAWSTATS_LAKE_DATA": self.spec.data_path}
-
-    @property
-    def database(self) -> str:
-        """The PostgreSQL database of the catalog."""
-        return dict(part.split("=", 1) for part in self.spec.target.split())["dbname"]
-
-
-def _pg_connect(dsn: str):
-    import psycopg
-
-    return psycopg.connect(dsn, autocommit=True)
-
-
-def new_lake(kind: str, folder: Path, name: str, pg: str | None = None, template: Lake | None = None) -> Lake:
-    """An empty lake of ``kind`` (or a copy of ``template``: catalog and data folder) in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    data = folder / f"{name}-data"
-    if kind == "sqlite":
-        text = f"ducklake:sqlite:{folder / name}.sqlite"
-    else:
-        with _pg_connect(pg) as con:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            con.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template.database}"' if template else ""))
-        text = "ducklake:postgres:" + pg.replace("dbname=postgres", f"dbname={name}")
-    made = Lake(lake.store_spec(text, str(data)), text)
-    if template is not None:
-        if kind == "sqlite":
-            with sqlite3.connect(template.spec.target) as source, sqlite3.connect(made.spec.target) as target:
-                source.backup(target)
-        shutil.copytree(template.spec.data_path, made.spec.data_path)
-        _set_data_path(made)
-    return made
-
-
-def _set_data_path(copy: Lake) -> None:
-    """A copied catalog still names the template's data folder (DuckLake refuses another): name the copy's."""
-    sql = "UPDATE ducklake_metadata SET value = {} WHERE key = 'data_path'"
-    if copy.spec.kind == "sqlite":
-        with sqlite3.connect(copy.spec.target) as con:
-            con.execute(sql.format("?"), [copy.spec.data_path])
-    else:
-        with _pg_connect(copy.spec.target) as con:
-            con.execute(sql.format("%s"), [copy.spec.data_path])
-
-
-@contextmanager
-def environment(values: dict[str, str]):
-    """Set environment variables for the duration (session fixtures cannot use monkeypatch)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-@pytest.fixture(scope="session")
-def pg_cluster():
-    if postgres_bin() is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not installed: .ci/run installs it (apt-get install -y postgresql)")
-        pytest.skip("PostgreSQL server programs not found (apt-get install -y postgresql)")
-    with postgres_cluster() as dsn:
-        yield dsn
+# Lakes: conftest.py's store fixtures on the kind of lake this module's tests are parametrised with
 
 
 @pytest.fixture(scope="session", params=KINDS)
@@ -144,20 +41,15 @@ def lake_kind(request) -> tuple[str, str | None]:
     return request.param, request.getfixturevalue("pg_cluster") if request.param == "postgres" else None
 
 
-@pytest.fixture(scope="session")
-def seeded_lake(lake_kind, tmp_path_factory) -> Lake:
-    """A lake of each kind holding the default data (one seed batch), closed: tests get copies."""
-    kind, pg = lake_kind
-    made = new_lake(kind, tmp_path_factory.mktemp(f"seeded-{kind}"), f"seeded_{kind}", pg)
-    seed.open_store(made.spec).close()
-    return made
+@pytest.fixture
+def store_kind(lake_kind) -> str:
+    return f"{lake_kind[0]}_lake"
 
 
 @pytest.fixture
-def lake_copy(seeded_lake, lake_kind, tmp_path) -> Lake:
-    """This test's own lake holding the default data."""
-    kind, pg = lake_kind
-    return new_lake(kind, tmp_path, f"t_{random.randrange(10**9)}", pg, template=seeded_lake)
+def lake_copy(make_store) -> Lake:
+    """This test's own lake holding the default data (copied from the session's seeded lake of its kind)."""
+    return make_store()
 
 
 @pytest.fixture
@@ -165,48 +57,6 @@ def fresh_store(lake_copy) -> storage.Store:
     store = storage.Store(lake_copy.spec)
     yield store
     store.close()
-
-
-@pytest.fixture
-def empty_store(lake_kind, tmp_path) -> storage.Store:
-    kind, pg = lake_kind
-    store = storage.Store(new_lake(kind, tmp_path, f"e_{random.randrange(10**9)}", pg).spec)
-    yield store
-    store.close()
-
-
-# The rollup tests' fixtures: the synthetic county imported into a lake through the CLI.
-
-
-@pytest.fixture(scope="session")
-def county_lake(lake_kind, tmp_path_factory) -> tuple[scale_data.County, Lake]:
-    kind, pg = lake_kind
-    folder = tmp_path_factory.mktemp(f"county-{kind}")
-    made = new_lake(kind, folder, f"county_{kind}", pg)
-    scale_data.synth.generate(folder / "synth", "county", scale_data.YEARS, scale_data.SEED)
-    with environment(made.env):
-        assert cli.main(["--no-seed", "import", str(folder / "synth")]) == 0
-    return scale_data.County(made.spec, folder / "synth"), made
-
-
-@pytest.fixture
-def county(county_lake) -> scale_data.County:
-    return county_lake[0]
-
-
-@pytest.fixture
-def store(county_lake):
-    s = storage.Store(county_lake[1].spec)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def scratch(county_lake, lake_kind, tmp_path):
-    kind, pg = lake_kind
-    s = storage.Store(new_lake(kind, tmp_path, f"s_{random.randrange(10**9)}", pg, template=county_lake[1]).spec)
-    yield s
-    s.close()
 
 
 # ---------------------------------------------------------------------------------------------------------

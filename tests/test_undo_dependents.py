@@ -24,6 +24,9 @@ NEW_VILLAGE = "名称,级别,上级\n新村,村,西堡镇\n"
 VILLAGE_2021 = "地区,年份,户籍人口\n新村,2021,111\n"
 TOWN_2023 = "地区,年份,户籍人口\n西堡镇,2023,25000\n"
 SEED = 1
+# The store-level tests (on ``fresh_store``) and the data-page test (``app_store``) run on each store
+# (tests/conftest.py); the CLI tests below stay on a DuckDB file (``--db``).
+pytestmark = pytest.mark.every_store
 
 
 def commit_csv(store, name: str, text: str) -> int:
@@ -176,12 +179,12 @@ def test_cli_undo_with_dependents(capsys, village_db):
 # -- the data page -----------------------------------------------------------------------------------------
 
 
-def test_data_page_asks_to_confirm_the_dependents_before_undoing(app_db, analyst, capsys):
-    folder = app_db.parent
-    (folder / "regions.csv").write_text(NEW_VILLAGE, encoding="utf-8")
-    (folder / "pop.csv").write_text(VILLAGE_2021, encoding="utf-8")
-    assert run(capsys, "--db", app_db, "import", folder / "regions.csv")[0] == 0
-    assert run(capsys, "--db", app_db, "import", folder / "pop.csv")[0] == 0
+def test_data_page_asks_to_confirm_the_dependents_before_undoing(app_store, analyst, capsys, tmp_path):
+    # the page (and the CLI before it) on each store: app_store sets LAWSTATS_STORE for both
+    (tmp_path / "regions.csv").write_text(NEW_VILLAGE, encoding="utf-8")
+    (tmp_path / "pop.csv").write_text(VILLAGE_2021, encoding="utf-8")
+    assert run(capsys, "import", tmp_path / "regions.csv")[0] == 0
+    assert run(capsys, "import", tmp_path / "pop.csv")[0] == 0
     at = open_data_page()
     log_in(at)
     [choose] = [s for s in at.selectbox if s.label == t("data.undo_choose", "zh")]

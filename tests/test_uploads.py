@@ -42,6 +42,7 @@ def test_encoding_matrix_gives_identical_data(store):
     assert first["resident_persons"].tolist() == [23971, 1100, 900]
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_a_gbk_upload_lands_with_its_chinese_intact(store):
     upload = uploads.inspect_file(store, "人口.csv", mf.population_csv("gbk"))
     uploads.commit_upload(store, upload, user_name="张三")
@@ -72,6 +73,7 @@ def test_preview_lists_new_changed_and_unchanged_and_writes_nothing(store):
     assert {"Indicator", "Region", "Year", "Old value", "New value", "Change"} <= set(table.columns)
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_preview_agrees_with_the_real_commit(store):
     text = "地区,年份,户籍户数,户籍人口,少数民族人口\n西堡镇,2024,7100,26000,170\n合成村甲,2024,300,1200,12\n"
     upload = uploads.inspect_file(store, "p.csv", text.encode())
@@ -108,6 +110,7 @@ def test_the_seed_load_is_a_batch_like_any_other(store):
     assert not uploads.data_as_of(store, 1, "population").empty  # still there as of batch 1
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_undo_is_a_new_event_and_data_as_of_any_batch(store):
     before = population(store).loc[("西堡镇", 2024), "registered_persons"]
     upload = uploads.inspect_file(store, "p.csv", "地区,年份,户籍人口\n西堡镇,2024,26000\n".encode())
@@ -132,6 +135,7 @@ def test_undo_is_a_new_event_and_data_as_of_any_batch(store):
     assert labelled["状态"].tolist()[:2] == [f"撤销第 {batch_id} 批", "已撤销"]
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_commit_checks_again_when_the_store_changed_meanwhile(store):
     township = int(storage.regions(store).set_index("name").loc["西堡镇", "region_id"])
     text = "地区,年份,户籍人口\n合成村丙,2024,100\n".encode()
@@ -152,6 +156,7 @@ def test_data_as_of_regions_and_unknown_table(store):
     assert getattr(error.value, "key", "") == "error.unknown_table"
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_invalid_upload_raises_and_nothing_changes(store):
     version = storage.data_version(store)
     with pytest.raises(ValidationFailed):
@@ -161,6 +166,7 @@ def test_invalid_upload_raises_and_nothing_changes(store):
     assert storage.data_version(store) == version
 
 
+@pytest.mark.every_store  # import on each store (tests/conftest.py)
 def test_xlsx_upload_with_merged_header_and_total_row(store):
     upload = uploads.inspect_file(store, "各村.xlsx", mf.population_xlsx_merged())
     assert upload.sheet == "各村人口" and upload.sheets == ["填表说明", "各村人口"]
