@@ -25,6 +25,7 @@ same_answer (None where there is no baseline), native_ms and native_same (None w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -447,7 +448,28 @@ def measure_pages(db_path: Path | str, scale: str, repeats: int, regions: dict[s
     from streamlit import logger
 
     logger.set_log_level("error")  # AppTest's bare-mode warnings, once per run
-    os.environ["LAWSTATS_DB"] = os.environ["LAWSTATS_STORE"] = str(db_path)
+    with _app_store(db_path):
+        return _measure_pages(db_path, scale, repeats, regions)
+
+
+@contextlib.contextmanager
+def _app_store(db_path: Path | str):
+    """Point the app (AppTest, in this process) at ``db_path``, and put the environment back afterwards: a
+    caller running in the same process (the test suite) must not find its later servers on the bench's store."""
+    names = ("LAWSTATS_DB", "LAWSTATS_STORE")
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: str(db_path) for name in names})
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _measure_pages(db_path: Path | str, scale: str, repeats: int, regions: dict[str, int]) -> list[dict]:
     records = []
     views = [(page, "township") for page in PAGES] + [(page, label) for page in ("overview", "compare")
                                                        for label in ("county", "country")]

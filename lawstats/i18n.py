@@ -286,6 +286,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "glossary.indicators": ("派生指标", "Derived indicators"),
     "glossary.col.id": ("编号", "Id"),
     "glossary.col.domain": ("领域", "Domain"),
+    "glossary.col.domain_name": ("领域名称", "Domain name"),
     "glossary.col.zh": ("中文名", "Chinese name"),
     "glossary.col.en": ("英文名", "English name"),
     "glossary.col.unit": ("单位", "Unit"),

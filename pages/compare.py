@@ -70,11 +70,14 @@ if compare.too_few(ranking):
         st.info(t("common.one_year_only", lang, year=int(trend["year"].iloc[0]) if len(trend) else ctx.year),
                 icon=":material/info:")
     table = compare.ranking_table(ranking, indicator.decimals).drop(columns=["rank", "percentile"])
+    table["code"] = table["code"].fillna("—")  # a region without a statistical code: a dash, not "None"
+    value_header = t("compare.col.value", lang)
     st.dataframe(plaintext.frame(table.rename(columns={"name": t("compare.col.region", lang),
                                                        "code": t("compare.col.code", lang),
                                                        "parent_name": t("compare.col.parent", lang),
-                                                       "value": t("compare.col.value", lang)})),
-                 hide_index=True, width="stretch")
+                                                       "value": value_header})),
+                 hide_index=True, width="stretch",
+                 column_config={value_header: st.column_config.NumberColumn(format="localized")})
     ui.rollup_section(ctx)
     ui.data_footer(ctx)
     st.stop()

@@ -42,6 +42,9 @@ with tab_columns:
 with tab_catalogue:
     cat = catalogue.load()
     measures, indicators = catalogue.listing(cat, ctx.lang)
+    domain_names = {d.id: d.label(ctx.lang) for d in cat.domains}  # the id is what the CLI prints; the name is read
+    for listed in (measures, indicators):
+        listed.insert(listed.columns.get_loc("domain") + 1, "domain_name", listed["domain"].map(domain_names))
     st.caption(t("glossary.catalogue_intro", ctx.lang, measures=len(measures), domains=len(cat.domains),
                  indicators=len(indicators)))
     headers = {c: t(f"glossary.col.{c}", ctx.lang) for c in (*measures.columns, *indicators.columns)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
@@ -12,13 +13,30 @@ from bench import scale
 from lawstats import cli
 
 
+STORE_VARIABLES = ("LAWSTATS_DB", "LAWSTATS_STORE")
+
+
 @pytest.fixture(scope="module")
-def records(tmp_path_factory):
+def environment_around_the_bench():
+    """The store variables before and after the benchmark ran in this process."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory, environment_around_the_bench):
     folder = tmp_path_factory.mktemp("bench")
     path = folder / "county.json"
+    environment_around_the_bench["before"] = {name: os.environ.get(name) for name in STORE_VARIABLES}
     assert cli.main(["bench", "--scale", "county", "--json", str(path), "--repeats", "2",
                      "--baseline-repeats", "1", "--page-repeats", "1", "--workdir", str(folder / "work")]) == 0
+    environment_around_the_bench["after"] = {name: os.environ.get(name) for name in STORE_VARIABLES}
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_the_bench_leaves_the_store_variables_as_it_found_them(records, environment_around_the_bench):
+    # The page measurements point AppTest at the bench's store through the environment; a leak sent every later
+    # test's streamlit server (which inherits os.environ) to the bench's county instead of its own database.
+    assert environment_around_the_bench["after"] == environment_around_the_bench["before"]
 
 
 def test_every_record_is_complete(records):
