@@ -695,12 +695,20 @@ def listing(catalogue: Catalogue, lang: str = "zh") -> tuple[pd.DataFrame, pd.Da
     """Two tables: every measure (id, domain, 中文名, English name, unit, kind, rollup) and every indicator with its
     formula in words. The CLI prints them; the glossary page can show the same."""
     measures = pd.DataFrame([{
-        "id": m.id, "domain": m.domain, "zh": m.zh, "en": m.en, "unit": m.unit, "kind": m.kind, "rollup": m.rollup,
+        "id": m.id, "domain": m.domain, "zh": m.zh, "en": m.en, "unit": _unit_in(catalogue, m.unit, lang),
+        "kind": m.kind, "rollup": m.rollup,
         "breakdown": m.breakdown or "",
     } for d in catalogue.domains for m in catalogue.measures_of(d.id)])
     indicators = pd.DataFrame([{
         "id": i.id, "domain": i.domain, "kind": i.kind, "zh": indicator_label(catalogue, i, "zh"),
-        "en": indicator_label(catalogue, i, "en"), "unit": indicator_unit(catalogue, i),
+        "en": indicator_label(catalogue, i, "en"), "unit": _unit_in(catalogue, indicator_unit(catalogue, i), lang),
         "formula": formula_text(catalogue, i, lang),
     } for d in catalogue.domains for i in catalogue.indicators_of(d.id)])
     return measures, indicators
+
+
+def _unit_in(catalogue: Catalogue, unit: str, lang: str) -> str:
+    """A unit, or a compound such as 人/户, written in the reader's language (each part as units.toml names it)."""
+    if not unit or unit in catalogue.units:
+        return catalogue.unit_label(unit, lang) if unit else unit
+    return "/".join(catalogue.unit_label(part, lang) for part in unit.split("/"))

@@ -278,10 +278,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pages.tab.columns": ("数据字段", "Data columns"),
     # derived: the glossary's catalogue tab, the same listing as `lawstats catalogue` (issue 10 §3)
     "pages.tab.catalogue": ("指标目录", "Catalogue"),
-    "glossary.catalogue_intro": ("目录声明的全部 {measures} 个指标项（{domains} 个领域）和 {indicators} 个派生指标及其公式，与命令 "
-                                 "`python -m lawstats catalogue` 列出的相同。",
+    # (the same listing as the CLI's `catalogue` command; viewers are not told about the command line)
+    "glossary.catalogue_intro": ("目录声明的全部 {measures} 个指标项（{domains} 个领域）和 {indicators} 个派生指标及其公式。",
                                  "Every one of the catalogue's {measures} measures ({domains} domains) and {indicators} "
-                                 "derived indicators with its formula, as `python -m lawstats catalogue` lists them."),
+                                 "derived indicators with its formula."),
     "glossary.measures": ("指标项", "Measures"),
     "glossary.indicators": ("派生指标", "Derived indicators"),
     "glossary.col.id": ("编号", "Id"),

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from lawstats import summary
+from lawstats import catalogue, summary
 from lawstats.i18n import singular_counts, t
 from lawstats.navigation import PAGES
 from lawstats.registry import INDICATORS_BY_ID, PROVENANCE_COLUMNS, ROW_COLUMNS, TABLES
@@ -34,6 +34,9 @@ def allowed_words() -> list[str]:
                         words.add(value)
     for column in [*ROW_COLUMNS, *PROVENANCE_COLUMNS, *(c for table in TABLES for c in table.columns)]:
         words.update([column.zh, *column.aliases])
+    # The glossary's catalogue tab has a 中文名 column: every measure's and indicator's Chinese name, by design.
+    measures, indicators = catalogue.listing(catalogue.load(), "en")
+    words.update(name for name in [*measures["zh"], *indicators["zh"]] if name)
     return sorted(words, key=len, reverse=True)
 
 
