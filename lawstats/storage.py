@@ -2024,17 +2024,11 @@ def _registry_values_sql(as_of: bool) -> str:
     parts = []
     for table in TABLES:
         source = (f"({_current_select(table)})" if as_of else current_table(table))
-        item = (" || '/' || ".join(f"CAST(c.{ident(k.id)} AS VARCHAR)" for k in table.key_columns)
-                if table.key_columns else "''")
+        item = _item_sql(table, "c.")
         cells = []
         for column in table.value_columns:
             q = f"c.{ident(column.id)}"
-            if column.numeric:
-                value, text = f"CAST({q} AS DOUBLE)", "NULL::VARCHAR"
-            elif column.kind == "list":
-                value, text = "NULL::DOUBLE", f"array_to_string({q}, '、')"
-            else:
-                value, text = "NULL::DOUBLE", f"CAST({q} AS VARCHAR)"
+            value, text = _value_and_text_sql(column, q)
             cells.append(f"{{'m': {_literal(column.id)}, 'v': {value}, 't': {text}, "
                          f"'a': coalesce(list_contains(c.approx, {_literal(column.id)}), false), "
                          f"'present': {q} IS NOT NULL}}")
@@ -2241,16 +2235,10 @@ def _registry_values_large_sql(all_years: bool) -> str:
     for table in TABLES:
         own = ident(f"own_{table.id}")
         ctes.append(f"{own} AS MATERIALIZED (SELECT * FROM {current_table(table)} WHERE {where})")
-        item = (" || '/' || ".join(f"CAST({ident(k.id)} AS VARCHAR)" for k in table.key_columns)
-                if table.key_columns else "''")
+        item = _item_sql(table)
         for column in table.value_columns:
             q = ident(column.id)
-            if column.numeric:
-                value, text = f"CAST({q} AS DOUBLE)", "NULL::VARCHAR"
-            elif column.kind == "list":
-                value, text = "NULL::DOUBLE", f"array_to_string({q}, '、')"
-            else:
-                value, text = "NULL::DOUBLE", f"CAST({q} AS VARCHAR)"
+            value, text = _value_and_text_sql(column, q)
             cells.append(f"SELECT {_literal(table.id)} AS table_id, region_id, year, {item} AS item_id, "
                          f"{_literal(column.id)} AS measure_id, {value} AS value, {text} AS text_value, "
                          f"coalesce(list_contains(approx, {_literal(column.id)}), false) AS approx, batch_id, "
@@ -2395,3 +2383,19 @@ def _rolled_values_sql() -> str:
         WHERE NOT EXISTS (SELECT 1 FROM cur_observations own WHERE own.region_id = n.parent_id
                           AND own.year = n.year AND own.measure_id = n.measure_id AND own.item_id = n.item_id)
         GROUP BY n.parent_id, n.year, n.measure_id, n.item_id)"""
+
+
+def _item_sql(table: Table, prefix: str = "") -> str:
+    """The breakdown item of a registry row as measure_values gives it: its key columns joined with "/" ('' if none)."""
+    if not table.key_columns:
+        return "''"
+    return " || '/' || ".join(f"CAST({prefix}{ident(k.id)} AS VARCHAR)" for k in table.key_columns)
+
+
+def _value_and_text_sql(column, q: str) -> tuple[str, str]:
+    """A registry cell ``q`` as measure_values' (value, text_value) pair: numbers as DOUBLE, lists joined with 、."""
+    if column.numeric:
+        return f"CAST({q} AS DOUBLE)", "NULL::VARCHAR"
+    if column.kind == "list":
+        return "NULL::DOUBLE", f"array_to_string({q}, '、')"
+    return "NULL::DOUBLE", f"CAST({q} AS VARCHAR)"
