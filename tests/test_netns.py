@@ -30,7 +30,7 @@ import pytest
 
 from bench.lake_bench import _as_postgres, free_port, postgres_bin
 from lawstats import auth, lake, seed
-from tests.browser import chromium_page, require_chromium, streamlit_server, wait_for_app
+from tests.browser import chromium_page, require_chromium, stop, streamlit_server, wait_for_app
 from tests.test_browser_upload import ANALYST, PASSWORD
 from tests.stores import new_lake, require_postgres
 
@@ -254,12 +254,7 @@ def server_in_namespace(namespace: str, address: str, env: dict[str, str], log_p
                 time.sleep(0.3)
             yield url, process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def _in_namespace_cannot_reach(namespace: str, host: str, port: str) -> bool:
