@@ -92,16 +92,34 @@ def peak_rss_mb() -> float:
 
 
 class Naive:
-    """Loads whole tables into pandas on every call, as a dashboard without a query layer would."""
+    """Whole tables held in memory as pandas DataFrames, loaded once (what a dashboard without a query layer
+    does with ``st.cache_data``), and each question answered in pandas (issue 12's baseline). The load itself is
+    not timed: ``warm`` loads everything before the first measurement."""
 
     def __init__(self, store: storage.Store):
         self.store = store
+        self._held: dict[str, pd.DataFrame] = {}
+
+    def warm(self) -> None:
+        self.region_tree()
+        for table in storage.TABLES:
+            self.table(table.id)
 
     def regions(self) -> pd.DataFrame:
-        return self.store.query_df("SELECT * FROM cur_regions")
+        if "regions" not in self._held:
+            self._held["regions"] = self.store.query_df("SELECT * FROM cur_regions")
+        return self._held["regions"]
 
     def table(self, table_id: str) -> pd.DataFrame:
-        return self.store.query_df(f"SELECT * FROM {storage.current_table(TABLES_BY_ID[table_id])}")
+        if table_id not in self._held:
+            self._held[table_id] = self.store.query_df(
+                f"SELECT * FROM {storage.current_table(TABLES_BY_ID[table_id])}")
+        return self._held[table_id]
+
+    def region_tree(self) -> pd.DataFrame:
+        if "tree" not in self._held:
+            self._held["tree"] = self.tree(self.regions())
+        return self._held["tree"]
 
     @staticmethod
     def tree(regions: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +148,7 @@ class Naive:
     def effective(self, table_id: str, region_ids: list[int], years: list[int] | None = None,
                   own: pd.DataFrame | None = None, tree: pd.DataFrame | None = None) -> pd.DataFrame:
         """Effective rows of a simple table, or the training summary ('training'), for some regions."""
-        tree = self.tree(self.regions()) if tree is None else tree
+        tree = self.region_tree() if tree is None else tree
         wanted = set()
         for r in region_ids:
             wanted |= self.subtree(tree, int(r))
@@ -196,7 +214,7 @@ class Naive:
 
     def level_members(self, scope_id: int, level: str) -> list[int]:
         regions = self.regions()
-        tree = self.tree(regions)
+        tree = self.region_tree()
         inside = self.subtree(tree, scope_id) - {scope_id}
         return sorted(regions.loc[regions["region_id"].isin(inside) & (regions["level"] == level), "region_id"])
 
@@ -204,7 +222,7 @@ class Naive:
         """The numbers of ``storage.measure_values`` for one region, long (region_id, year, measure_id,
         item_id, value): each simple table's effective rows (own values, additive gaps filled by complete
         sums) and the region's own programme rows, unpivoted in pandas. (Synthetic data has no observations.)"""
-        tree = self.tree(self.regions())
+        tree = self.region_tree()
         frames = []
         for table in storage.simple_tables():
             eff = self.effective(table.id, [region_id], tree=tree)
@@ -320,6 +338,7 @@ def measure_queries(store: storage.Store, scale: str, repeats: int, baseline_rep
     and the pandas baseline reads its tables from the file, so it is the same beside every store."""
     measured = store
     naive = Naive(native or store)
+    naive.warm()
     regions = pick_regions(store)
     year = max(storage.effective_years(store, regions["township"]))
     records = []

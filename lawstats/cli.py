@@ -36,9 +36,10 @@ REGION_HELP = ("region: a name (新华乡), a name with its parents (腾冲市�
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lawstats", description="乡镇统计看板 lawstats")
-    parser.add_argument("--db", help="database file (default: $LAWSTATS_DB or data/lawstats.duckdb)")
+    parser.add_argument("--db", help="a DuckDB database file (default: $LAWSTATS_DB)")
     parser.add_argument("--store", help="the store: a DuckDB file, ducklake:sqlite:CATALOG_FILE or "
-                        "ducklake:postgres:DSN (default: $LAWSTATS_STORE, else --db)")
+                        "ducklake:postgres:DSN (default: $LAWSTATS_STORE, else --db, else the lake "
+                        "data/lawstats.sqlite)")
     parser.add_argument("--lang", choices=["zh", "en"], default="zh")
     parser.add_argument("--no-seed", action="store_true",
                         help="a new database starts empty instead of with the default data of data/")

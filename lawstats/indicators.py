@@ -22,7 +22,18 @@ def _col(f: pd.DataFrame, name: str) -> pd.Series:
     """A column as floats; a figure the data does not have is all-missing, never zero."""
     if name not in f:
         return pd.Series(np.nan, index=f.index, dtype="float64")
-    return pd.to_numeric(f[name], errors="coerce").astype("float64")
+    column = f[name]
+    if column.dtype == "float64":
+        return column  # callers never change it in place
+    if not pd.api.types.is_numeric_dtype(column):  # text or decimals: parsed (to_numeric is slow on numbers)
+        column = pd.to_numeric(column, errors="coerce")
+    return column.astype("float64")
+
+
+def _as_floats(f: pd.DataFrame) -> pd.DataFrame:
+    """The figures as floats once, so the formulas and checks do not convert the same column many times."""
+    return pd.DataFrame({name: (f[name] if name in ("region_id", "year") else _col(f, name)) for name in f.columns},
+                        index=f.index)
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series, scale: float = 1.0) -> pd.Series:
@@ -63,10 +74,9 @@ for _indicator in INDICATORS:
 
 def compute(inputs: pd.DataFrame, ids: list[str] | None = None) -> pd.DataFrame:
     """Wide frame: region_id, year and one column per indicator (NaN where a figure is missing)."""
-    out = inputs[["region_id", "year"]].copy()
-    for indicator_id in ids or [i.id for i in INDICATORS]:
-        out[indicator_id] = FORMULAS[indicator_id](inputs).to_numpy()
-    return out
+    floats = _as_floats(inputs)
+    values = {i: FORMULAS[i](floats).to_numpy() for i in ids or [i.id for i in INDICATORS]}
+    return pd.concat([inputs[["region_id", "year"]], pd.DataFrame(values, index=inputs.index)], axis=1)
 
 
 def long_form(values: pd.DataFrame) -> pd.DataFrame:
@@ -118,13 +128,14 @@ CHECK_RULES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 def _rates_within_bounds(f: pd.DataFrame) -> pd.Series:
     rates = pd.concat([FORMULAS[i](f) for i in ("study_completion_rate", "exam_participation_rate",
                                                  "exam_pass_rate", "minority_share", "resident_rate")], axis=1)
-    ok = rates.apply(lambda r: bool(((r.dropna() >= 0) & (r.dropna() <= 100)).all()), axis=1)
+    ok = (((rates >= 0) & (rates <= 100)) | rates.isna()).all(axis=1)  # every rate present lies in 0..100
     return ok.astype("boolean").mask(rates.isna().all(axis=1))
 
 
 def run_checks(inputs: pd.DataFrame) -> pd.DataFrame:
     """region_id, year, check, passed (True / False / <NA>) for every declared check."""
     frames = []
+    inputs = _as_floats(inputs)
     for check in CHECKS:
         result = CHECK_RULES[check.id](inputs)
         frames.append(pd.DataFrame({"region_id": inputs["region_id"].to_numpy(), "year": inputs["year"].to_numpy(),

@@ -2,8 +2,9 @@
 
 One setting chooses the store, ``LAWSTATS_STORE`` (``LAWSTATS_DB`` keeps working as a DuckDB file path):
 
-- ``/path/lawstats.duckdb``: a DuckDB file, one process at a time (today's store);
-- ``ducklake:sqlite:/path/catalog.sqlite``: several processes on one machine;
+- ``/path/lawstats.duckdb``: a DuckDB file, one process at a time (the store of earlier versions);
+- ``ducklake:sqlite:/path/catalog.sqlite``: several processes on one machine (the default,
+  ``data/lawstats.sqlite``: the app, the CLI and more app processes at once);
 - ``ducklake:postgres:dbname=lawstats host=10.1.2.3``: processes on several machines, with the data folder
   (``LAWSTATS_LAKE_DATA``) shared between them.
 
@@ -16,6 +17,8 @@ never take the lock.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import fcntl
 import hashlib
 import importlib.util
@@ -37,7 +40,12 @@ from lawstats.errors import DatabaseError
 
 LAKE = "lake"  # the name the lake is ATTACHed under (and made the default database)
 LAKE_PREFIX = "ducklake:"
-DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "lawstats.duckdb"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# The default store: a SQLite-catalog lake in data/ (its Parquet files in data/lawstats.sqlite.files/), so the CLI
+# imports, reads and makes decks while the app runs (docs/benchmarks.md, "Choosing the default store").
+DEFAULT_STORE = f"{LAKE_PREFIX}sqlite:{DATA_DIR / 'lawstats.sqlite'}"
+# The default store of earlier versions: moved into the default lake on its first start (seed.open_store).
+LEGACY_DB = DATA_DIR / "lawstats.duckdb"
 
 # (wheel package, extension file name). The postgres extension only loads from a file named postgres_scanner.
 EXTENSIONS = {
@@ -93,10 +101,10 @@ class StoreSpec:
 
 def store_spec(text: str | None = None, data_path: str | None = None,
                environ: dict | os._Environ = os.environ) -> StoreSpec:
-    """Parse a store setting; None reads ``LAWSTATS_STORE``, then ``LAWSTATS_DB``, then the default file.
+    """Parse a store setting; None reads ``LAWSTATS_STORE``, then ``LAWSTATS_DB``, then ``DEFAULT_STORE``.
     ``data_path`` (else ``LAWSTATS_LAKE_DATA``) is the lake's data folder; a SQLite lake defaults to a folder
     beside its catalog, a PostgreSQL lake needs it said (it must be shared by every machine)."""
-    text = (text or environ.get("LAWSTATS_STORE") or environ.get("LAWSTATS_DB") or str(DEFAULT_DB)).strip()
+    text = (text or environ.get("LAWSTATS_STORE") or environ.get("LAWSTATS_DB") or DEFAULT_STORE).strip()
     if not text.startswith(LAKE_PREFIX):
         return StoreSpec("duckdb", text)
     kind, _, target = text[len(LAKE_PREFIX):].partition(":")
@@ -177,15 +185,16 @@ def connect(spec: StoreSpec, read_only: bool = False,
         cache = Path(extension_directory) if extension_directory else private_extension_dir()
         for name in ("ducklake", spec.kind):
             con.execute(f"LOAD '{_sql_text(str(_loadable(name, cache)))}'")
+        uri = spec.attach_uri
         if spec.kind == "sqlite":
             _wal_catalog(Path(spec.target), read_only)
+            uri = f"{LAKE_PREFIX}sqlite:{_openable_catalog(Path(spec.target), read_only)}"
         if not read_only:
             Path(spec.data_path).mkdir(parents=True, exist_ok=True)
         options = [f"DATA_PATH '{_sql_text(spec.data_path)}'", f"DATA_INLINING_ROW_LIMIT {int(inlining_row_limit)}"]
         if read_only:
             options.append("READ_ONLY")
-        _retrying(lambda: con.execute(
-            f"ATTACH '{_sql_text(spec.attach_uri)}' AS {LAKE} ({', '.join(options)})"))
+        _retrying(lambda: con.execute(f"ATTACH '{_sql_text(uri)}' AS {LAKE} ({', '.join(options)})"))
         con.execute(f"USE {LAKE}")
     except duckdb.Error as e:
         con.close()
@@ -223,6 +232,20 @@ def _wal_catalog(path: Path, read_only: bool) -> None:
     finally:
         catalog.close()
     _WAL_CHECKED.add(str(path))
+
+
+def _openable_catalog(path: Path, read_only: bool) -> Path:
+    """The SQLite catalog to ATTACH: itself, or, for reading a catalog in a folder that cannot be written (a
+    read-only mount), a private copy: SQLite cannot open a WAL-mode database without writing its ``-shm`` file
+    beside it. The Parquet files are read where they are. The copy goes when the process ends."""
+    if not (read_only and path.exists()) or os.access(path.parent, os.W_OK):
+        return path
+    folder = Path(tempfile.mkdtemp(prefix="lawstats-catalog-"))
+    atexit.register(shutil.rmtree, folder, True)
+    for suffix in ("", "-wal"):
+        if Path(f"{path}{suffix}").exists():
+            shutil.copyfile(f"{path}{suffix}", folder / f"{path.name}{suffix}")
+    return folder / path.name
 
 
 # Catalogs this process has put in WAL mode: never opened with Python's sqlite3 again. Closing any file handle
@@ -376,6 +399,85 @@ def catalog_snapshot_id(con: duckdb.DuckDBPyConnection) -> int:
 
 def _has_lake(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [LAKE]).fetchone()[0] > 0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The replica: an in-memory copy of the lake that a long-running process (the app) reads from
+
+
+REPLICA = "replica"  # the in-memory database the copy is ATTACHed as
+METADATA = f"__ducklake_metadata_{LAKE}"  # where DuckLake ATTACHes the lake's catalog
+ROW_CHANGES = {"tables_inserted_into", "tables_deleted_from"}  # snapshot changes that only move rows (table ids)
+
+
+def replica_wanted(default: bool, environ: dict | os._Environ = os.environ) -> bool:
+    """Whether a lake is read through an in-memory replica: ``LAWSTATS_LAKE_REPLICA`` (1 or 0) when set, else
+    ``default`` (the app: yes; a command-line run, which reads a few things once: no)."""
+    value = (environ.get("LAWSTATS_LAKE_REPLICA") or "").strip()
+    return default if value not in ("0", "1") else value == "1"
+
+
+def attach_replica(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"ATTACH ':memory:' AS {REPLICA}")
+
+
+def refresh_replica(cur: duckdb.DuckDBPyConnection, held: int | None,
+                    committing: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> int:
+    """Bring the replica from lake snapshot ``held`` (None: empty) to the newest one and return its id.
+
+    Every lake query first reads the catalog (several small scans per table: docs/benchmarks.md), which makes a
+    page's queries several times slower than on a DuckDB file; a copy in memory answers them at the file's
+    speed and costs one catalog read (the snapshot id) per check. Only the tables whose rows changed since
+    ``held`` are copied again (all of them after a schema change, or when snapshots in between were expired).
+    The copy is made in one transaction that reads one lake snapshot, so readers see the old copy or the new
+    one, whole; ``committing`` is held around its COMMIT (the Store's CommitGate)."""
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        newest = int(cur.execute(f"SELECT id FROM {LAKE}.current_snapshot()").fetchone()[0])
+        if newest == held:
+            cur.execute("ROLLBACK")
+            return newest
+        in_lake = _tables_of(cur, LAKE)
+        changed = None if held is None else _changed_tables(cur, held, newest)
+        if changed is None:  # copy everything, and drop what the lake no longer has
+            changed = in_lake | _tables_of(cur, REPLICA)
+        for name in sorted(changed):
+            target = f'{REPLICA}.main."{name}"'
+            if name in in_lake:
+                cur.execute(f'CREATE OR REPLACE TABLE {target} AS SELECT * FROM {LAKE}.main."{name}"')
+            else:
+                cur.execute(f"DROP TABLE IF EXISTS {target}")
+        with committing():
+            cur.execute("COMMIT")
+    except BaseException:
+        _rollback_quietly(cur)
+        raise
+    return newest
+
+
+def _tables_of(cur: duckdb.DuckDBPyConnection, database: str) -> set[str]:
+    return {row[0] for row in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'",
+        [database]).fetchall()}
+
+
+def _changed_tables(cur: duckdb.DuckDBPyConnection, held: int, newest: int) -> set[str] | None:
+    """The tables whose rows changed in the snapshots after ``held`` up to ``newest``; None when that cannot be
+    told from rows alone (a table created, dropped or altered, or snapshots in between expired)."""
+    rows = cur.execute(f"SELECT snapshot_id, changes FROM {LAKE}.snapshots() WHERE snapshot_id > ? "
+                       "AND snapshot_id <= ? ORDER BY snapshot_id", [held, newest]).fetchall()
+    if [row[0] for row in rows] != list(range(held + 1, newest + 1)):
+        return None
+    ids: set[int] = set()
+    for _, changes in rows:
+        for kind, values in (changes or {}).items():
+            if kind not in ROW_CHANGES:
+                return None
+            ids.update(int(value) for value in values)
+    names = dict(cur.execute(f"SELECT table_id, table_name FROM {METADATA}.ducklake_table "
+                             "WHERE end_snapshot IS NULL AND table_id IN (SELECT unnest(?))",
+                             [sorted(ids)]).fetchall())
+    return None if set(names) != ids else set(names.values())
 
 
 def data_files(spec: StoreSpec) -> int:

@@ -27,27 +27,38 @@ SEED_SOURCE = "data/（默认数据：西堡镇2024年度法治政府建设工�
 SEED_USER = "seed"  # with SEED_SOURCE, marks the batches that loaded data/
 
 
-def default_db_path() -> Path:
-    return Path(os.environ.get("LAWSTATS_DB") or DEFAULT_DATA_DIR / "lawstats.duckdb")
-
-
 def default_store() -> str:
-    """The store setting: ``LAWSTATS_STORE`` (a DuckDB file or a ``ducklake:`` lake), else ``LAWSTATS_DB``."""
-    return os.environ.get("LAWSTATS_STORE") or str(default_db_path())
+    """The store setting: ``LAWSTATS_STORE`` (a DuckDB file or a ``ducklake:`` lake), else ``LAWSTATS_DB`` (a
+    DuckDB file), else the default SQLite-catalog lake in ``data/`` (``lake.DEFAULT_STORE``)."""
+    return os.environ.get("LAWSTATS_STORE") or os.environ.get("LAWSTATS_DB") or lake.DEFAULT_STORE
+
+
+def store_exists(setting: str) -> bool:
+    """Whether the store has been made: a DuckDB file or a SQLite catalog that exists (a PostgreSQL catalog is
+    taken to exist: finding out means connecting)."""
+    spec = lake.store_spec(setting)
+    return spec.kind == "postgres" or Path(spec.target).exists()
 
 
 def open_store(path: str | os.PathLike | lake.StoreSpec | None = None,
-               data_dir: str | os.PathLike | None = None, *, load_default: bool = True) -> storage.Store:
+               data_dir: str | os.PathLike | None = None, *, load_default: bool = True,
+               replica: bool | None = None) -> storage.Store:
     """Open the store (migrating it), and load ``data/`` into it if it holds no batch yet (unless
     ``load_default`` is false: a database for other data, such as a synthetic data set).
 
     ``path`` is a store setting (``lawstats.lake.store_spec``): a DuckDB file or a ``ducklake:`` lake; None reads
     ``LAWSTATS_STORE``, then ``LAWSTATS_DB``. A file that cannot be written (a read-only mount, file or folder)
-    is opened read-only: everything reads, and imports and undos are refused with a sentence saying so. A
-    missing file is created (its folders too)."""
+    (or a SQLite catalog that cannot be written) is opened read-only: everything reads, and imports and undos are
+    refused with a sentence saying so. A missing file is created (its folders too). ``replica``: see ``storage.Store`` (a lake only)."""
     spec = path if isinstance(path, lake.StoreSpec) else lake.store_spec(str(path) if path else default_store())
     if spec.is_lake:
-        return _seeded(storage.Store(spec), data_dir, load_default)
+        catalog = Path(spec.target)
+        if spec.kind == "sqlite" and catalog.exists() and not writable(catalog):
+            return storage.Store(spec, read_only=True, replica=replica)  # a read-only mount: reading only
+        store = storage.Store(spec, replica=replica)
+        if spec == lake.store_spec(lake.DEFAULT_STORE) and load_default:
+            _take_over_legacy(store, lake.LEGACY_DB)
+        return _seeded(store, data_dir, load_default)
     path = Path(spec.target)
     if path.exists() and not writable(path):
         return storage.Store(path, read_only=True)
@@ -57,9 +68,23 @@ def open_store(path: str | os.PathLike | lake.StoreSpec | None = None,
     return _seeded(storage.Store(path), data_dir, load_default)
 
 
+def _take_over_legacy(store: storage.Store, legacy: Path) -> None:
+    """The first start of the default lake beside a DuckDB file of an earlier version (``data/lawstats.duckdb``,
+    the default store before the lake): its whole history moves into the lake (``storage.copy_store``, what
+    ``lawstats migrate-store`` runs) instead of the default data. The file is left as it was."""
+    if not legacy.exists() or storage.data_version(store):
+        return
+    old = storage.Store(legacy, read_only=True)
+    try:
+        if storage.data_version(old):
+            storage.copy_store(old, store)
+    finally:
+        old.close()
+
+
 def _seeded(store: storage.Store, data_dir: str | os.PathLike | None, load_default: bool) -> storage.Store:
     if load_default and storage.data_version(store) == 0:
-        load_seed(store, Path(data_dir) if data_dir else DEFAULT_DATA_DIR)
+        load_seed(store, Path(data_dir) if data_dir else DEFAULT_DATA_DIR, first=True)
     return store
 
 
@@ -82,8 +107,9 @@ def seed_files(data_dir: Path) -> list[Path]:
     return sorted(p for p in data_dir.glob("*.csv") if p.name != PROVENANCE_FILE)
 
 
-def load_seed(store: storage.Store, data_dir: Path) -> int:
-    """Import every template file of ``data_dir`` as one batch, with the per-value provenance side file."""
+def load_seed(store: storage.Store, data_dir: Path, *, first: bool = False) -> int:
+    """Import every template file of ``data_dir`` as one batch, with the per-value provenance side file.
+    ``first``: the store's first load, skipped (0) when another process loaded something meanwhile."""
     files, blobs = [], []
     for path in seed_files(data_dir):
         data = path.read_bytes()
@@ -97,6 +123,7 @@ def load_seed(store: storage.Store, data_dir: Path) -> int:
     provenance_path = data_dir / PROVENANCE_FILE
     if provenance_path.exists():
         prepared.batch.provenance = read_provenance(provenance_path.read_bytes(), prepared.resolver)
+    prepared.batch.only_if_empty = first
     return storage.commit_batch(store, prepared.batch)
 
 

@@ -123,9 +123,15 @@ class Store:
     (Streamlit serves every session from threads of one process, so the app holds one Store in
     ``st.cache_resource`` and each thread reads through its own cursor), or a DuckLake (``ducklake:sqlite:…``,
     ``ducklake:postgres:…``) that several processes open at once; their commits take ``lake.commit_lock``.
+
+    ``replica`` (a lake only; the app sets it; None reads ``LAWSTATS_LAKE_REPLICA``): queries read an in-memory
+    copy of the lake (``lake.refresh_replica``), brought up to the newest snapshot by ``cache_version`` (which the
+    app calls at the start of every page run) and after this process's own commits; writes and the reads inside
+    them go to the lake.
     """
 
-    def __init__(self, store: str | os.PathLike | lake.StoreSpec, read_only: bool = False):
+    def __init__(self, store: str | os.PathLike | lake.StoreSpec, read_only: bool = False,
+                 replica: bool | None = None):
         self.spec = store if isinstance(store, lake.StoreSpec) else lake.store_spec(str(store))
         self.path = self.spec.describe()  # what messages name (never a password)
         self.read_only = read_only  # a read-only file or mount: every query works, every write is refused
@@ -135,11 +141,18 @@ class Store:
         self._write_lock = threading.Lock()
         self._gate = CommitGate()  # see CommitGate: COMMIT and queries never overlap
         self._lost = False  # a lake whose catalog stopped answering: open it again on the next query
+        self.replica = self.spec.is_lake and (lake.replica_wanted(False) if replica is None else replica)
+        self._replica_lock = threading.Lock()  # one thread refreshes the copy at a time
+        self._replica_snapshot: int | None = None  # the lake snapshot the copy holds (None: none yet)
+        self._refresh_cursor: duckdb.DuckDBPyConnection | None = None
         if read_only:
             _require_current_schema(self._con, self.path)
         else:
             with lake.commit_lock(self.spec):  # several processes may start on a new lake at once
                 migrate(self._con)
+        if self.replica:
+            lake.attach_replica(self._con)
+            self.refresh_replica()
 
     def reopen(self) -> None:
         """Open the store again after DuckDB invalidated the database (a fatal error such as a full disk
@@ -156,13 +169,48 @@ class Store:
             self._local = threading.local()
             self._cursors = []
             self._lost = False
+            if self.replica:
+                lake.attach_replica(self._con)
+                self._replica_snapshot, self._refresh_cursor = None, None
+        if self.replica:
+            self.refresh_replica()  # outside the gate: the copy's COMMIT takes it
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor: it reads the replica when there is one (``writing`` points it at the lake)."""
         cur = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self._local.cursor = lake.cursor(self._con) if self.spec.is_lake else self._con.cursor()
             self._cursors.append(cur)
+            if self.replica:
+                cur.execute(f"USE {lake.REPLICA}")
         return cur
+
+    @contextmanager
+    def writing(self):
+        """This thread's cursor pointed at the lake (not the replica) for a write transaction and the reads
+        inside it; afterwards the replica takes the commit in and the cursor reads it again."""
+        cur = self.cursor()
+        if not self.replica:
+            yield cur
+            return
+        cur.execute(f"USE {lake.LAKE}")
+        try:
+            yield cur
+        finally:
+            if any(c is cur for c in self._cursors):  # else a fatal error reopened the store: a new cursor
+                cur.execute(f"USE {lake.REPLICA}")
+        self.refresh_replica()
+
+    def refresh_replica(self) -> int:
+        """Bring the replica to the lake's newest snapshot (see ``lake.refresh_replica``); return that id."""
+        with self._replica_lock:
+            if self._refresh_cursor is None:
+                self._refresh_cursor = lake.cursor(self._con)
+                self._cursors.append(self._refresh_cursor)
+            # the copy is made beside running queries; only its COMMIT waits for them (see CommitGate)
+            self._replica_snapshot = lake.refresh_replica(self._refresh_cursor, self._replica_snapshot,
+                                                          committing=self._gate.committing)
+            return self._replica_snapshot
 
     def close(self) -> None:
         # the threads' cursors too: while one is open the database stays open (a lake's catalog file with it)
@@ -358,6 +406,9 @@ class NewBatch:
     provenance: pd.DataFrame | None = None
     # catalogue measures that are not registry columns, one row each: OBSERVATION_FIELDS (see "Observations")
     observations: pd.DataFrame | None = None
+    # the default data's first load: written only into a store with no batch yet, so that two processes
+    # starting on one new lake at once (the app and the CLI) load it once
+    only_if_empty: bool = False
 
 
 def sha256_of(data: bytes) -> str:
@@ -365,9 +416,12 @@ def sha256_of(data: bytes) -> str:
 
 
 def commit_batch(store: Store, batch: NewBatch) -> int:
-    """Write one batch atomically and refresh the current tables it touches. Returns the batch id."""
+    """Write one batch atomically and refresh the current tables it touches. Returns the batch id (0: an
+    ``only_if_empty`` batch met a store that another process had filled meanwhile; nothing was written)."""
     def write() -> int:
         with _write_transaction(store) as con:
+            if batch.only_if_empty and _next_batch_id(con) > 1:
+                return 0  # the block ends normally: an empty transaction, committed
             _require_current_regions(con, batch)
             batch_id, _ = _apply_batch(con, batch)
         return batch_id
@@ -401,8 +455,7 @@ def _write_transaction(store: Store, *, commit: bool = True):
         raise DatabaseError("error.db_read_only", path=store.path)
     # On a lake the commit lock is taken before BEGIN: the transaction starts from the newest snapshot and no
     # other process commits before ours (its reads, such as max(batch_id) + 1, stay true until COMMIT).
-    with store._write_lock, lake.commit_lock(store.spec):
-        con = store.cursor()
+    with store.writing() as con, store._write_lock, lake.commit_lock(store.spec):
         con.execute("BEGIN TRANSACTION")
         try:
             yield con
@@ -735,6 +788,9 @@ def cache_version(store: Store) -> int:
     page shows another process's batch without a restart."""
     if not store.spec.is_lake:
         return data_version(store)
+    if store.replica:
+        with store._reachable():
+            return store.refresh_replica()
     with store._reachable(), store._gate.reading():
         return lake.catalog_snapshot_id(store.cursor())
 
@@ -773,8 +829,8 @@ def housekeeping(store: Store, keep_hours: float = 1.0) -> dict[str, int]:
     ``keep_hours``, delete the files only they used) under the commit lock; nothing for a DuckDB file."""
     from datetime import timedelta
 
-    with store._write_lock:
-        return lake.housekeeping(store.cursor(), store.spec, keep=timedelta(hours=keep_hours))
+    with store.writing() as con, store._write_lock:
+        return lake.housekeeping(con, store.spec, keep=timedelta(hours=keep_hours))
 
 
 def batch_with_sha256(store: Store, sha256: str) -> int | None:

@@ -69,6 +69,9 @@ def indicator_table(store: storage.Store, region_id: int, year: int, lang: str =
     change = yoy[values["year"] == year].iloc[0]
     years = values.sort_values("year")
     these = [INDICATORS_BY_ID[i] for i in ids] if ids else list(INDICATORS)
+    # each check's result by (year, check): True, False or missing (read once, not per indicator)
+    passed = {(int(y), c): (None if pd.isna(p) else bool(p))
+              for y, c, p in checks[["year", "check", "passed"]].itertuples(index=False)}
     out = []
     for ind in these:
         value, value_year, change_value = row[ind.id], int(year), change[ind.id]
@@ -79,16 +82,16 @@ def indicator_table(store: storage.Store, region_id: int, year: int, lang: str =
                 if len(earlier):
                     value, value_year = earlier[ind.id].iloc[-1], int(earlier["year"].iloc[-1])
         checked_year = value_year if value_year is not None else year  # a value's checks are of its own year
-        failed = indicators.failed_checks_for(checks[checks["year"] == checked_year], ind.id)
-        concerned = checks[(checks["year"] == checked_year) & checks["check"].isin(
-            [c for c, chk in CHECKS_BY_ID.items() if ind.id in chk.indicators])]
-        status = "fail" if failed else ("ok" if concerned["passed"].eq(True).any() else "na")
+        results = [(c, passed.get((checked_year, c))) for c, chk in CHECKS_BY_ID.items() if ind.id in chk.indicators]
+        failed = [c for c, result in results if result is False]
+        status = "fail" if failed else ("ok" if any(result is True for _, result in results) else "na")
+        present = years[ind.id].notna()
         out.append({
             "id": ind.id, "label": ind.label(lang), "domain": ind.domain, "value": value,
             "formatted": format_value(value, ind, lang), "unit": ind.unit(lang),
             "year": int(year), "value_year": value_year, "yoy": change_value,
-            "series": years[["year", ind.id]].dropna()[ind.id].tolist(),
-            "series_years": years[["year", ind.id]].dropna()["year"].tolist(),
+            "series": years.loc[present, ind.id].tolist(),
+            "series_years": years.loc[present, "year"].tolist(),
             "definition": ind.definition(lang), "formula": ind.formula(lang), "target": ind.target,
             "higher_is_better": ind.higher_is_better, "headline": ind.headline,
             "check_status": status, "failed_checks": [CHECKS_BY_ID[c].label(lang) for c in failed],

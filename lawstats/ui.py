@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from lawstats import charts, plaintext, region_lookup, seed, storage, summary, uploads
+from lawstats import charts, lake, plaintext, region_lookup, seed, storage, summary, uploads
 from lawstats.errors import LawstatsError
 from lawstats.i18n import DEFAULT_LANG, LANGS, t
 from lawstats.registry import INDICATORS_BY_ID
@@ -26,8 +26,9 @@ def _close_store(store: storage.Store) -> None:
 
 @st.cache_resource(show_spinner=False, on_release=_close_store)
 def get_store() -> storage.Store:
-    """The process's one Store (DuckDB allows one read-write opener per file). Never mutate it."""
-    return seed.open_store()
+    """The process's one Store (DuckDB allows one read-write opener per file). Never mutate it. A lake is read
+    through an in-memory replica (``LAWSTATS_LAKE_REPLICA=0`` turns it off): page queries at a file's speed."""
+    return seed.open_store(replica=lake.replica_wanted(True))
 
 
 def data_version() -> int:

@@ -41,15 +41,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(db_path: Path, env: dict | None = None, timeout: float = 60.0):
-    """Start ``streamlit run app.py`` on a free port with its own database; yield the base URL."""
+def streamlit_server(db_path: Path, env: dict | None = None, timeout: float = 60.0, root: Path = ROOT):
+    """Start ``streamlit run app.py`` (of the project in ``root``) on a free port with its own database; yield
+    the base URL. ``env`` adds to the environment; a name given as None is removed from it."""
     port = free_port()
     environment = {**os.environ, "LAWSTATS_DB": str(db_path), **(env or {})}
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    environment = {name: value for name, value in environment.items() if value is not None}
+    command = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     log = open(db_path.with_suffix(".server.log"), "w")
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -103,6 +105,18 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     page.wait_for_function(APP_IDLE_WITH_CONTENT, timeout=timeout_ms)
     page.wait_for_timeout(300)  # let the last delta paint, and a rerun it triggers begin
     page.wait_for_function(APP_IDLE_WITH_CONTENT, timeout=timeout_ms)
+
+
+def overview_text(page, url: str, timeout_ms: int = 120_000, figures: bool = True) -> str:
+    """The overview's main-area text (thousands separators dropped), read once its KPI cards have drawn (unless
+    ``figures`` is false: a page expected to say why it has none): a card (``st.metric`` with a sparkline) is
+    drawn by a component the browser loads on first use, which on a loaded machine can come after the run has
+    ended, so "no run going on" alone would read a page without its figures."""
+    page.goto(url)
+    wait_for_app(page, timeout_ms=timeout_ms)  # a server's first run on a shared, loaded machine
+    if figures:
+        page.wait_for_selector('[data-testid="stMetricValue"]', timeout=timeout_ms)
+    return page.locator('[data-testid="stMain"]').inner_text().replace(",", "")
 
 
 APP_IDLE_WITH_CONTENT = """() => {

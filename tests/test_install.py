@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lawstats import seed
+from lawstats import lake, seed
 from tests.conftest import ROOT
 
 PIP_QUIET = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_NO_INDEX": "1"}  # nothing downloaded
@@ -70,7 +70,10 @@ def test_python_dash_m_works_from_another_folder_too(installed, tmp_path):
 def test_the_default_database_and_data_do_not_depend_on_the_working_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("LAWSTATS_DB", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert seed.default_db_path() == ROOT / "data" / "lawstats.duckdb"  # absolute, in the project folder
+    # the default store is the SQLite-catalog lake in the project folder, named absolutely
+    spec = lake.store_spec(seed.default_store())
+    assert (spec.kind, spec.target) == ("sqlite", str(ROOT / "data" / "lawstats.sqlite"))
+    assert spec.data_path == str(ROOT / "data" / "lawstats.sqlite.files") + os.sep
     assert (seed.DEFAULT_DATA_DIR / "population.csv").is_file()
 
 
@@ -79,7 +82,7 @@ def test_the_wheel_carries_the_catalogue_files(tmp_path):
     # built from a copy: setuptools writes build/ and *.egg-info beside the sources
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "__pycache__", "*.egg-info", "build", "*.duckdb*", "node_modules", ".pytest_cache"))
+        ".git", ".venv", "__pycache__", "*.egg-info", "build", "*.duckdb*", "lawstats.sqlite*", "node_modules", ".pytest_cache"))
     done = _pip(Path(sys.executable), "wheel", "--no-cache-dir", "-w", str(tmp_path), str(source), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     wheel, = tmp_path.glob("lawstats-*.whl")

@@ -193,3 +193,31 @@ def test_a_full_disk_in_the_app_process_keeps_the_store_usable(nearly_full):
         assert uploads.commit_upload(store, upload, user_name="tester") == 2
     finally:
         store.close()
+
+
+# -- a read-only lake (the default store: a SQLite catalog and its Parquet files) ------------------------------
+
+
+def test_a_lake_on_a_read_only_mount_is_read_and_writes_are_refused(tmp_path, monkeypatch):
+    """SQLite cannot open a WAL-mode catalog in a folder it cannot write (its -shm file): the lake is read
+    through a private copy of the catalog, the Parquet files where they are; writes get the read-only sentence."""
+    where = tmp_path / "ro"
+    mount(where, "size=64m")
+    try:
+        setting = f"ducklake:sqlite:{where / 'lawstats.sqlite'}"
+        seed.open_store(setting).close()
+        remount(where, "ro")
+        monkeypatch.setenv("LAWSTATS_STORE", setting)
+        result = lawstats(tmp_path / "unused.duckdb", "indicators", "--format", "csv")
+        assert result.returncode == 0 and "25218" in result.stdout, result.stderr
+        fix = tmp_path / "fix.csv"
+        fix.write_text("地区,年份,户籍人口\n西堡镇,2024,25300\n", encoding="utf-8")
+        result = lawstats(tmp_path / "unused.duckdb", "import", fix)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip() == t("error.db_read_only", "zh", path=setting)
+        overview = run_page(next(p for p in PAGES if p.default))  # the app, through its in-memory replica
+        assert not overview.exception and any(m.value.startswith("25,218") for m in overview.metric)
+        assert sorted(p.name for p in where.iterdir()) == ["lawstats.sqlite", "lawstats.sqlite.files",
+                                                          "lawstats.sqlite.lock"]  # nothing written beside it
+    finally:
+        unmount(where)

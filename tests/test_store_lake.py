@@ -296,12 +296,10 @@ def test_housekeeping_merges_files_and_changes_no_figure(lake_copy, fresh_store)
 # The app on a lake: real `streamlit run` servers, Debian's Chromium
 
 
-def _overview_text(page, url: str) -> str:
-    from tests.browser import wait_for_app
+def _overview_text(page, url: str, figures: bool = True) -> str:
+    from tests.browser import overview_text
 
-    page.goto(url)
-    wait_for_app(page, timeout_ms=120_000)  # a server's first run on a machine shared by five test suites
-    return page.locator('[data-testid="stMain"]').inner_text().replace(",", "")
+    return overview_text(page, url, figures=figures)
 
 
 def test_two_servers_show_a_cli_import_without_restart(lake_copy, tmp_path):
@@ -342,12 +340,12 @@ def test_postgres_stopped_while_the_app_runs_says_unreachable_and_recovers(lake_
         assert "25218" in _overview_text(page, url)
         stop_cluster(dsn)
         try:
-            text = _overview_text(page, url)
+            text = _overview_text(page, url, figures=False)
             assert MESSAGES["lake.unreachable_now"][0].split("{store}")[1][:6] in text  # " 暂时无法访问"
             assert "Traceback" not in text and page.locator('[data-testid="stException"]').count() == 0
         finally:
             start_cluster(dsn)
         deadline = time.monotonic() + 30
-        while "25218" not in (text := _overview_text(page, url)):
+        while "25218" not in (text := _overview_text(page, url, figures=False)):
             assert time.monotonic() < deadline, text[:500]
             time.sleep(1)

@@ -52,12 +52,15 @@ def known_region_names(args) -> list[str]:
     """Region names of the database, if there is one (extract never creates a database)."""
     from lawstats import seed, storage
 
-    path = Path(args.db) if args.db else seed.default_db_path()
-    if not path.exists():
+    setting = getattr(args, "store", None) or args.db or seed.default_store()
+    if not seed.store_exists(setting):
         return []
     try:
-        store = seed.open_store(path, load_default=False)
-        return [str(n) for n in storage.regions(store)["name"]]
+        store = seed.open_store(setting, load_default=False)
+        try:
+            return [str(n) for n in storage.regions(store)["name"]]
+        finally:
+            store.close()
     except DatabaseError as e:  # locked by the app, say: the region is then proposed from the title
         print(e.message(args.lang), file=sys.stderr)
         return []
