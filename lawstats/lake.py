@@ -402,23 +402,30 @@ def _has_lake(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The replica: an in-memory copy of the lake that a long-running process (the app) reads from
+# The replica: a copy of the lake in a private local DuckDB file that a long-running process (the app) reads
 
 
-REPLICA = "replica"  # the in-memory database the copy is ATTACHed as
+REPLICA = "replica"  # the DuckDB database the copy is ATTACHed as
 METADATA = f"__ducklake_metadata_{LAKE}"  # where DuckLake ATTACHes the lake's catalog
 ROW_CHANGES = {"tables_inserted_into", "tables_deleted_from"}  # snapshot changes that only move rows (table ids)
 
 
 def replica_wanted(default: bool, environ: dict | os._Environ = os.environ) -> bool:
-    """Whether a lake is read through an in-memory replica: ``LAWSTATS_LAKE_REPLICA`` (1 or 0) when set, else
+    """Whether a lake is read through a replica: ``LAWSTATS_LAKE_REPLICA`` (1 or 0) when set, else
     ``default`` (the app: yes; a command-line run, which reads a few things once: no)."""
     value = (environ.get("LAWSTATS_LAKE_REPLICA") or "").strip()
     return default if value not in ("0", "1") else value == "1"
 
 
-def attach_replica(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"ATTACH ':memory:' AS {REPLICA}")
+def attach_replica(con: duckdb.DuckDBPyConnection) -> Path:
+    """ATTACH a new, empty replica: a DuckDB file in a private folder of the temporary folder (``TMPDIR``), which
+    is returned so that the Store can remove it when it closes (and the process does when it ends). A file, not
+    memory: DuckDB keeps it compressed and reads through its buffer pool, so the national synthetic data (26 M
+    rows, a 370 MB file) does not sit uncompressed in every app process (measured: docs/benchmarks.md)."""
+    folder = Path(tempfile.mkdtemp(prefix="lawstats-replica-"))
+    atexit.register(shutil.rmtree, folder, True)
+    con.execute(f"ATTACH '{_sql_text(str(folder / 'replica.duckdb'))}' AS {REPLICA}")
+    return folder
 
 
 def refresh_replica(cur: duckdb.DuckDBPyConnection, held: int | None,
@@ -426,7 +433,7 @@ def refresh_replica(cur: duckdb.DuckDBPyConnection, held: int | None,
     """Bring the replica from lake snapshot ``held`` (None: empty) to the newest one and return its id.
 
     Every lake query first reads the catalog (several small scans per table: docs/benchmarks.md), which makes a
-    page's queries several times slower than on a DuckDB file; a copy in memory answers them at the file's
+    page's queries several times slower than on a DuckDB file; a local copy answers them at the file's
     speed and costs one catalog read (the snapshot id) per check. Only the tables whose rows changed since
     ``held`` are copied again (all of them after a schema change, or when snapshots in between were expired).
     The copy is made in one transaction that reads one lake snapshot, so readers see the old copy or the new

@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 import duckdb
@@ -124,8 +126,8 @@ class Store:
     ``st.cache_resource`` and each thread reads through its own cursor), or a DuckLake (``ducklake:sqlite:…``,
     ``ducklake:postgres:…``) that several processes open at once; their commits take ``lake.commit_lock``.
 
-    ``replica`` (a lake only; the app sets it; None reads ``LAWSTATS_LAKE_REPLICA``): queries read an in-memory
-    copy of the lake (``lake.refresh_replica``), brought up to the newest snapshot by ``cache_version`` (which the
+    ``replica`` (a lake only; the app sets it; None reads ``LAWSTATS_LAKE_REPLICA``): queries read a copy of the
+    lake in a private local DuckDB file (``lake.attach_replica``, ``lake.refresh_replica``), brought up to the newest snapshot by ``cache_version`` (which the
     app calls at the start of every page run) and after this process's own commits; writes and the reads inside
     them go to the lake.
     """
@@ -145,13 +147,14 @@ class Store:
         self._replica_lock = threading.Lock()  # one thread refreshes the copy at a time
         self._replica_snapshot: int | None = None  # the lake snapshot the copy holds (None: none yet)
         self._refresh_cursor: duckdb.DuckDBPyConnection | None = None
+        self._replica_folder: Path | None = None
         if read_only:
             _require_current_schema(self._con, self.path)
         else:
             with lake.commit_lock(self.spec):  # several processes may start on a new lake at once
                 migrate(self._con)
         if self.replica:
-            lake.attach_replica(self._con)
+            self._replica_folder = lake.attach_replica(self._con)
             self.refresh_replica()
 
     def reopen(self) -> None:
@@ -170,7 +173,8 @@ class Store:
             self._cursors = []
             self._lost = False
             if self.replica:
-                lake.attach_replica(self._con)
+                self._drop_replica_file()
+                self._replica_folder = lake.attach_replica(self._con)
                 self._replica_snapshot, self._refresh_cursor = None, None
         if self.replica:
             self.refresh_replica()  # outside the gate: the copy's COMMIT takes it
@@ -217,6 +221,13 @@ class Store:
         for cur in self._cursors:
             cur.close()
         self._con.close()
+        self._drop_replica_file()
+
+    def _drop_replica_file(self) -> None:
+        """Remove the replica's private folder (its connection closed): a copy, never the only one."""
+        if self._replica_folder is not None:
+            shutil.rmtree(self._replica_folder, ignore_errors=True)
+            self._replica_folder = None
 
     # -- small helpers: every query goes through these two
     def query_df(self, sql: str, params: Iterable | dict | None = None) -> pd.DataFrame:

@@ -27,7 +27,7 @@ def _close_store(store: storage.Store) -> None:
 @st.cache_resource(show_spinner=False, on_release=_close_store)
 def get_store() -> storage.Store:
     """The process's one Store (DuckDB allows one read-write opener per file). Never mutate it. A lake is read
-    through an in-memory replica (``LAWSTATS_LAKE_REPLICA=0`` turns it off): page queries at a file's speed."""
+    through a local replica (``LAWSTATS_LAKE_REPLICA=0`` turns it off): page queries at a file's speed."""
     return seed.open_store(replica=lake.replica_wanted(True))
 
 

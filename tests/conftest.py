@@ -77,7 +77,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def store_kind(request, monkeypatch) -> str:
     """The kind of store this test runs on (a ``stores.STORE_KINDS`` name): "duckdb" unless parametrised. On a
-    replica kind every Store of the test (and its subprocesses) reads through the in-memory replica."""
+    replica kind every Store of the test (and its subprocesses) reads through the app's local replica."""
     kind = getattr(request, "param", "duckdb")
     monkeypatch.setenv("LAWSTATS_LAKE_REPLICA", "1" if kind in stores.REPLICA_KINDS else "0")
     return kind

@@ -23,7 +23,7 @@ from lawstats import lake
 # The store kinds of the parametrised fixture, as they show in test ids (``test_x[sqlite_lake]``).
 STORE_KINDS = ("duckdb", "sqlite_lake", "sqlite_replica", "postgres_lake")
 LAKE_KINDS = {"sqlite_lake": "sqlite", "sqlite_replica": "sqlite", "postgres_lake": "postgres"}
-# Kinds whose Stores read through the in-memory replica (``LAWSTATS_LAKE_REPLICA=1``, what the app does).
+# Kinds whose Stores read through the local replica (``LAWSTATS_LAKE_REPLICA=1``, what the app does).
 REPLICA_KINDS = {"sqlite_replica"}
 # Set to 1 to skip the PostgreSQL-catalog cases on a machine without PostgreSQL (documented in the README);
 # without it a missing PostgreSQL fails the run, so CI (which installs it) never skips them silently.

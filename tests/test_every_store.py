@@ -18,7 +18,7 @@ def test_each_kind_gives_a_store_of_that_kind(store_kind, fresh_store, empty_sto
     assert fresh_store.spec.kind == empty_store.spec.kind == seeded_store.spec.kind == KIND_OF[store_kind]
     assert fresh_store.spec == seeded_store.spec  # the open store is the test's seeded copy
     assert storage.data_version(fresh_store) == 1 and storage.list_batches(empty_store).empty
-    # a replica kind reads the in-memory copy (what the app does); the others read the store itself
+    # a replica kind reads its local copy (what the app does); the others read the store itself
     replica = store_kind in stores.REPLICA_KINDS
     assert fresh_store.replica is empty_store.replica is replica
     assert (fresh_store.query_rows("SELECT current_database()")[0][0] == "replica") is replica

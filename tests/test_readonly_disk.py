@@ -215,7 +215,7 @@ def test_a_lake_on_a_read_only_mount_is_read_and_writes_are_refused(tmp_path, mo
         result = lawstats(tmp_path / "unused.duckdb", "import", fix)
         assert result.returncode == 2, result.stderr
         assert result.stderr.strip() == t("error.db_read_only", "zh", path=setting)
-        overview = run_page(next(p for p in PAGES if p.default))  # the app, through its in-memory replica
+        overview = run_page(next(p for p in PAGES if p.default))  # the app, through its local replica
         assert not overview.exception and any(m.value.startswith("25,218") for m in overview.metric)
         assert sorted(p.name for p in where.iterdir()) == ["lawstats.sqlite", "lawstats.sqlite.files",
                                                           "lawstats.sqlite.lock"]  # nothing written beside it

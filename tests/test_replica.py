@@ -1,4 +1,5 @@
-"""The in-memory replica a long-running process reads a lake through (issue 12; ``lake.refresh_replica``).
+"""The replica a long-running process reads a lake through (issue 12): a copy of the lake in a private local
+DuckDB file (``lake.attach_replica``, ``lake.refresh_replica``).
 
 Real SQLite-catalog lakes, real commits through a second Store (another DuckDB instance, as another process would
 be) and through the replica's own Store; what the replica holds is compared with the lake read directly.
@@ -7,6 +8,7 @@ be) and through the replica's own Store; what the replica holds is compared with
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -45,9 +47,11 @@ def _same(replica: storage.Store, direct: storage.Store) -> None:
     assert storage.indicator_inputs(replica, ids).equals(storage.indicator_inputs(direct, ids))
 
 
-def test_the_replica_reads_memory_and_answers_as_the_lake(pair):
+def test_the_replica_reads_its_local_copy_and_answers_as_the_lake(pair):
     replica, direct = pair
     assert replica.query_rows("SELECT current_database()")[0][0] == lake.REPLICA
+    path = replica.query_rows("SELECT path FROM duckdb_databases() WHERE database_name = ?", [lake.REPLICA])[0][0]
+    assert Path(path).is_file() and Path(path).parent.name.startswith("lawstats-replica-")
     assert direct.query_rows("SELECT current_database()")[0][0] == lake.LAKE
     assert set(_table_oids(replica)) == {r[0] for r in direct.query_rows(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [lake.LAKE])}
@@ -135,3 +139,11 @@ def test_the_app_reads_a_lake_through_the_replica_unless_told_not_to(lake_settin
         assert not store.replica
     finally:
         store.close()
+
+
+def test_closing_the_store_removes_its_copy(lake_setting):
+    store = storage.Store(lake_setting.spec, replica=True)
+    path = Path(store.query_rows("SELECT path FROM duckdb_databases() WHERE database_name = ?", [lake.REPLICA])[0][0])
+    assert path.is_file()
+    store.close()
+    assert not path.parent.exists()
