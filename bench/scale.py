@@ -472,12 +472,10 @@ def measure_pages(db_path: Path | str, scale: str, repeats: int, regions: dict[s
 
 
 @contextlib.contextmanager
-def _app_store(db_path: Path | str):
-    """Point the app (AppTest, in this process) at ``db_path``, and put the environment back afterwards: a
-    caller running in the same process (the test suite) must not find its later servers on the bench's store."""
-    names = ("LAWSTATS_DB", "LAWSTATS_STORE")
-    before = {name: os.environ.get(name) for name in names}
-    os.environ.update({name: str(db_path) for name in names})
+def environment(values: dict[str, str]):
+    """Set environment variables for the duration, and put back what was there (or nothing) afterwards."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -486,6 +484,12 @@ def _app_store(db_path: Path | str):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _app_store(db_path: Path | str):
+    """Point the app (AppTest, in this process) at ``db_path`` for the duration: a caller running in the same
+    process (the test suite) must not find its later servers on the bench's store."""
+    return environment({name: str(db_path) for name in ("LAWSTATS_DB", "LAWSTATS_STORE")})
 
 
 def _measure_pages(db_path: Path | str, scale: str, repeats: int, regions: dict[str, int]) -> list[dict]:

@@ -99,12 +99,18 @@ class StoreSpec:
         return self.target if self.kind == "duckdb" else self.attach_uri
 
 
+def default_setting(environ: dict | os._Environ = os.environ) -> str:
+    """The store setting when none is given: ``LAWSTATS_STORE``, then ``LAWSTATS_DB`` (a DuckDB file), then
+    ``DEFAULT_STORE``."""
+    return environ.get("LAWSTATS_STORE") or environ.get("LAWSTATS_DB") or DEFAULT_STORE
+
+
 def store_spec(text: str | None = None, data_path: str | None = None,
                environ: dict | os._Environ = os.environ) -> StoreSpec:
     """Parse a store setting; None reads ``LAWSTATS_STORE``, then ``LAWSTATS_DB``, then ``DEFAULT_STORE``.
     ``data_path`` (else ``LAWSTATS_LAKE_DATA``) is the lake's data folder; a SQLite lake defaults to a folder
     beside its catalog, a PostgreSQL lake needs it said (it must be shared by every machine)."""
-    text = (text or environ.get("LAWSTATS_STORE") or environ.get("LAWSTATS_DB") or DEFAULT_STORE).strip()
+    text = (text or default_setting(environ)).strip()
     if not text.startswith(LAKE_PREFIX):
         return StoreSpec("duckdb", text)
     kind, _, target = text[len(LAKE_PREFIX):].partition(":")

@@ -30,7 +30,7 @@ SEED_USER = "seed"  # with SEED_SOURCE, marks the batches that loaded data/
 def default_store() -> str:
     """The store setting: ``LAWSTATS_STORE`` (a DuckDB file or a ``ducklake:`` lake), else ``LAWSTATS_DB`` (a
     DuckDB file), else the default SQLite-catalog lake in ``data/`` (``lake.DEFAULT_STORE``)."""
-    return os.environ.get("LAWSTATS_STORE") or os.environ.get("LAWSTATS_DB") or lake.DEFAULT_STORE
+    return lake.default_setting()
 
 
 def store_exists(setting: str) -> bool:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bench.lake_bench import postgres_bin
+from bench.scale import environment  # noqa: F401  (session fixtures cannot use monkeypatch)
 from lawstats import lake
 
 # The store kinds of the parametrised fixture, as they show in test ids (``test_x[sqlite_lake]``).
@@ -132,17 +132,3 @@ def _set_data_path(copy: StoreSetting) -> None:
         with _pg_connect(copy.spec.target) as con:
             con.execute(sql.format("%s"), [copy.spec.data_path])
 
-
-@contextmanager
-def environment(values: dict[str, str]):
-    """Set environment variables for the duration (session fixtures cannot use monkeypatch)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
