@@ -89,7 +89,8 @@ def test_every_command_has_a_section_naming_each_option(command):
 
 
 def _environment_variables() -> set[str]:
-    pattern = re.compile(r"""os\.(?:environ\.get|environ\[|getenv)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
+    # os.environ.get("X"), os.getenv("X"), or environ.get("X") on a mapping passed in (default os.environ)
+    pattern = re.compile(r"""\b(?:os\.)?(?:environ\.get|environ\[|getenv)\(?\s*["']([A-Z][A-Z0-9_]+)["']""")
     constants = re.compile(r"""^([A-Z][A-Z0-9_]*)\s*=\s*["']([A-Z][A-Z0-9_]+)["']""", re.M)
     found = set()
     for path in CODE_READING_SETTINGS:
@@ -97,7 +98,7 @@ def _environment_variables() -> set[str]:
         found |= set(pattern.findall(text))
         # os.environ.get(USERS_ENV): the name is held in a module constant
         for constant, value in constants.findall(text):
-            if re.search(rf"os\.(?:environ\.get|environ\[|getenv)\(?\s*{constant}\b", text):
+            if re.search(rf"\b(?:os\.)?(?:environ\.get|environ\[|getenv)\(?\s*{constant}\b", text):
                 found.add(value)
     return found
 
