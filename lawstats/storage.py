@@ -1804,23 +1804,26 @@ def rollup_status(store: Store, region_id: int, years: list[int] | None = None) 
     ``agree``, ``disagree`` (own and complete sum differ), ``own_only`` (the children's sum is incomplete),
     ``rolled_up`` (no own value: the complete sum is shown), ``incomplete`` (neither)."""
     params = {"r": int(region_id), **_year_params(years)}
-    frames = []
+    # one query, one row per (table, column, year): a frame per column built in pandas cost more than the SQL
+    ctes, parts = [], []
     for table in simple_tables():
         columns = additive_columns(table)
+        if not columns:
+            continue
+        alias = ident(f"status_{table.id}")
         picked = ", ".join(f"c.{ident(c.id)}::DOUBLE AS {ident('own_' + c.id)}, r.{_sum_column(c.id)}::DOUBLE "
                            f"AS {ident('sum_' + c.id)}, r.{_n_column(c.id)} AS {ident('n_' + c.id)}" for c in columns)
-        wide = store.query_df(f"""
+        ctes.append(f"""{alias} AS MATERIALIZED (
             SELECT r.year, r.n_children, {picked}
             FROM (SELECT * FROM {rollup_table(table)}
                   WHERE region_id = $r AND {_year_filter(rollup_table(table), years)}) r
-            LEFT JOIN (SELECT * FROM {current_table(table)} WHERE region_id = $r) c ON c.year = r.year""", params)
-        for c in columns:
-            frames.append(pd.DataFrame({
-                "table_id": table.id, "column_id": c.id, "year": wide["year"].astype("int64"),
-                "own": wide[f"own_{c.id}"].astype("float64"), "children_sum": wide[f"sum_{c.id}"].astype("float64"),
-                "children_with_value": wide[f"n_{c.id}"].astype("int64"),
-                "n_children": wide["n_children"].astype("int64")}))
-    frame = pd.concat(frames, ignore_index=True).sort_values(["year", "table_id", "column_id"], ignore_index=True)
+            LEFT JOIN (SELECT * FROM {current_table(table)} WHERE region_id = $r) c ON c.year = r.year)""")
+        parts += [f"""SELECT {_literal(table.id)} AS table_id, {_literal(c.id)} AS column_id, year::BIGINT AS year,
+                             {ident('own_' + c.id)} AS own, {ident('sum_' + c.id)} AS children_sum,
+                             {ident('n_' + c.id)}::BIGINT AS children_with_value, n_children::BIGINT AS n_children
+                      FROM {alias}""" for c in columns]
+    frame = store.query_df(f"WITH {', '.join(ctes)} {' UNION ALL '.join(parts)} ORDER BY year, table_id, column_id",
+                           params).astype({"table_id": "str", "column_id": "str"})  # object when no row
     complete = frame["children_with_value"] == frame["n_children"]
     has_own = frame["own"].notna()
     close = (frame["own"] - frame["children_sum"]).abs() <= 1e-6 * frame["own"].abs().clip(lower=1)
@@ -1840,7 +1843,7 @@ def rollup_disagreements(store: Store, region_ids: list[int], year: int) -> pd.D
     for table in simple_tables():
         for c in additive_columns(table):
             parts.append(f"""
-                SELECT r.region_id, '{table.id}' AS table_id, '{c.id}' AS column_id,
+                SELECT r.region_id, {_literal(table.id)} AS table_id, {_literal(c.id)} AS column_id,
                        c.{ident(c.id)}::DOUBLE AS own, r.{_sum_column(c.id)}::DOUBLE AS children_sum
                 FROM {rollup_table(table)} r
                 JOIN {current_table(table)} c ON c.region_id = r.region_id AND c.year = r.year

@@ -212,17 +212,17 @@ def snapshot(store) -> dict[str, pd.DataFrame]:
 
 
 def full_rebuild(store) -> None:
-    con = store.cursor()
-    con.execute("BEGIN TRANSACTION")
-    for table in storage.TABLES:
-        cols = ", ".join(storage.ident(c) for c in storage._current_columns(table))
-        con.execute(f"DELETE FROM {storage.current_table(table)}")
-        con.execute(f"INSERT INTO {storage.current_table(table)} ({cols}) {storage._current_select(table)}",
-                    {"as_of": 2**31 - 1})
-    con.execute("DELETE FROM cur_regions")
-    con.execute("INSERT INTO cur_regions " + storage._REGIONS_SELECT, {"as_of": 2**31 - 1})
-    storage.rebuild_scale_tables(con)
-    con.execute("COMMIT")
+    with store.writing() as con:  # on a lake read through a replica: the lake, then the replica takes it in
+        con.execute("BEGIN TRANSACTION")
+        for table in storage.TABLES:
+            cols = ", ".join(storage.ident(c) for c in storage._current_columns(table))
+            con.execute(f"DELETE FROM {storage.current_table(table)}")
+            con.execute(f"INSERT INTO {storage.current_table(table)} ({cols}) {storage._current_select(table)}",
+                        {"as_of": 2**31 - 1})
+        con.execute("DELETE FROM cur_regions")
+        con.execute("INSERT INTO cur_regions " + storage._REGIONS_SELECT, {"as_of": 2**31 - 1})
+        storage.rebuild_scale_tables(con)
+        con.execute("COMMIT")
 
 
 def assert_same_as_full_rebuild(store) -> None:
