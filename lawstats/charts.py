@@ -12,6 +12,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from lawstats import plaintext
+from lawstats.colours import CONCEPT_COLORS, NEUTRAL_COLOR, concept_color  # noqa: F401 (also read as charts.*)
 from lawstats.i18n import t
 from lawstats.registry import Indicator
 from lawstats.slides import fit_number, text_width  # slide text layout, shared with the .pptx
@@ -20,23 +21,7 @@ FONT_FAMILY = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang S
 PALETTE = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#546e7a"]
 ALARM_COLOR = PALETTE[0]  # red: only for a check that fails, never for ordinary bars
 SERIES_COLORS = PALETTE[1:]  # what ordinary marks are coloured from
-
-# One colour per concept, declared once and keyed on the measure id (``concept`` in summary's frames): 户籍 is
-# the same blue in the structure, the household sizes and the trend; 耕地 the same green in the bar and the donut.
-CONCEPT_COLORS = {
-    "registered_persons": "#1565c0", "registered_households": "#1565c0",
-    "resident_persons": "#ef6c00", "resident_households": "#ef6c00",
-    "minority_persons": "#6a1b9a", "other_registered": "#90a4ae",
-    "cultivated_area": "#2e7d32", "forest_area": "#5d4037",
-    "persons_per_subgrid": "#1565c0", "households_per_subgrid": "#00838f",
-    "township": "#546e7a", "grid_areas": "#00838f", "sub_grids": "#1565c0",
-}
-NEUTRAL_COLOR = "#1565c0"
 SMALL_SHARE = 5.0  # a part under 5% of a whole is a bar with its number, not an invisible slice
-
-
-def concept_color(concept, default: str = NEUTRAL_COLOR) -> str:
-    return CONCEPT_COLORS.get(concept, default) if isinstance(concept, str) else default
 
 
 def _colors(frame, default: str = NEUTRAL_COLOR) -> list[str]:

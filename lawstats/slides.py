@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from lawstats import storage, summary
+from lawstats.colours import CONCEPT_COLORS, concept_color
 from lawstats.errors import LawstatsError
 from lawstats.i18n import t
 from lawstats.registry import DOMAINS, INDICATORS, INDICATORS_BY_ID, TABLES, TABLES_BY_ID, domain_label
@@ -68,7 +69,7 @@ class Kpi:
 class Series:
     name: str
     values: tuple[float | None, ...]
-    colour: str = ""  # "#1565c0": the measure's colour on the pages (domain_view.colour_of); "" = by position
+    colour: str = ""  # "#1565c0": the measure's colour on the pages (colours, domain_view.colour_of); "" = by position
 
 
 @dataclass(frozen=True)
@@ -344,14 +345,27 @@ def _grouped(frame: pd.DataFrame, kind: str, title: str, lang: str, category="it
         return None
     categories = tuple(dict.fromkeys(frame[category].astype(str)))
     names = tuple(dict.fromkeys(frame[series].astype(str))) if series in frame else (title,)
+    measures = "concept" in frame  # the measure ids that key the pages' colours (lawstats.colours)
     out = []
     for name in names:
         part = frame[frame[series].astype(str) == name] if series in frame else frame
         by_category = dict(zip(part[category].astype(str), part[value]))
-        out.append(Series(name, tuple(_value(by_category.get(c)) for c in categories)))
+        colour = _declared_colour(part["concept"]) if measures and series in frame else ""
+        out.append(Series(name, tuple(_value(by_category.get(c)) for c in categories), colour))
+    colours = ()
+    if measures and series not in frame:  # each category a measure: each bar in its colour, as on the pages
+        concepts = dict(zip(frame[category].astype(str), frame["concept"]))
+        colours = tuple(concept_color(concepts[c]) for c in categories)
     units = frame["unit"].dropna().unique() if "unit" in frame else []
     unit = str(units[0]) if len(units) == 1 else ""
-    return Chart(kind, _with_unit(title, unit, lang), categories, tuple(out), unit, decimals)
+    return Chart(kind, _with_unit(title, unit, lang), categories, tuple(out), unit, decimals, colours)
+
+
+def _declared_colour(concepts) -> str:
+    """The colour the pages give a series' measures (户籍 persons and households: one blue); "" where they have
+    none or differ, so that the series is coloured by position and never shares the neutral colour."""
+    colours = {CONCEPT_COLORS.get(c, "") for c in concepts}
+    return colours.pop() if len(colours) == 1 else ""
 
 
 def _with_unit(label: str, unit: str, lang: str) -> str:
@@ -421,7 +435,8 @@ def trend_slide(data: _Data, domain: str) -> Slide | None:
         label = INDICATORS_BY_ID[indicator_id].label(data.lang)
         part = frame[frame["group"] == label]
         by_year = dict(zip(part["year"].astype(int), part["value"]))
-        series.append(Series(label, tuple(_value(by_year.get(y)) for y in years)))
+        series.append(Series(label, tuple(_value(by_year.get(y)) for y in years),
+                             CONCEPT_COLORS.get(indicator_id, "")))  # as the pages' trend lines
     indicator = INDICATORS_BY_ID[ids[0]]
     title = _with_unit(t("present.slide.trend", data.lang, domain=domain_label(domain, data.lang), first=years[0],
                          last=years[-1]), indicator.unit(data.lang), data.lang)
