@@ -241,7 +241,7 @@ def markdown(results: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The audit of storage.py's statement kinds (docs/architecture.md, "DuckLake store: plan")
+# The audit of lawstats.storage's statement kinds (docs/architecture.md, "DuckLake store: plan")
 
 AUDIT = [
     ("NOT NULL, DEFAULT, VARCHAR[]", ["CREATE TABLE batches (batch_id INTEGER NOT NULL, kind VARCHAR NOT NULL, "
@@ -348,7 +348,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--commits", type=int, default=200)
     parser.add_argument("--out", default=str(ROOT / "bench" / "lake_results.json"))
-    parser.add_argument("--audit", action="store_true", help="only run storage.py's statement kinds on a lake")
+    parser.add_argument("--audit", action="store_true", help="only run lawstats.storage's statement kinds on a lake")
     parser.add_argument("--pages", choices=["county", "province", "national"],
                         help="instead: the app's page queries, commit and first view on each store at this scale")
     parser.add_argument("--repeats", type=int, default=10)

@@ -210,11 +210,11 @@ from lawstats import storage, uploads
 store = storage.Store(sys.argv[1])
 upload = uploads.inspect_file(store, "population_synthetic.csv", open(sys.argv[2], "rb").read(), with_preview=False)
 if sys.argv[3] == "pause":
-    refresh = storage._refresh_current
+    refresh = storage.reading._refresh_current  # the module whose commit steps call it
     def pause(*args, **kwargs):  # every row is inserted, the transaction is open: stop here
         print("inside", flush=True)
         time.sleep(120)
-    storage._refresh_current = pause
+    storage.reading._refresh_current = pause
 print("committing", flush=True)
 uploads.commit_upload(store, upload, user_name="killed")
 print("committed", flush=True)

@@ -16,7 +16,8 @@ from lawstats.i18n import MESSAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 FONT_FAMILY = "Noto Sans CJK SC"
-SOURCES = [ROOT / "app.py", *sorted((ROOT / "lawstats").glob("*.py")), *sorted((ROOT / "pages").glob("*.py")),
+SOURCES = [ROOT / "app.py", *sorted((ROOT / "lawstats").glob("*.py")),
+           *sorted((ROOT / "lawstats" / "storage").glob("*.py")), *sorted((ROOT / "pages").glob("*.py")),
            *sorted((ROOT / "data").glob("*.csv"))]
 
 

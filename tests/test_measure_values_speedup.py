@@ -56,10 +56,15 @@ def all_regions(store) -> list[int]:
     return [int(r) for r in storage.regions(store)["region_id"]] + [storage.ROOT_ID]
 
 
+def _few_regions_way(*args, **kwargs):
+    raise AssertionError("measure_values read the few-regions way, not the one statement")
+
+
 def both_ways(store, ids, years=None, monkeypatch=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """measure_values read as for a page (few regions) and as for the compare page (one statement)."""
     small = storage.measure_values(store, ids, years)
-    monkeypatch.setattr(storage, "SMALL_VALUES_REQUEST", -1)
+    monkeypatch.setattr(storage.observations, "SMALL_VALUES_REQUEST", -1)  # the module that reads it
+    monkeypatch.setattr(storage.observations, "_registry_records", _few_regions_way)  # so the patch above counts
     try:
         large = storage.measure_values(store, ids, years)
     finally:

@@ -295,7 +295,7 @@ def test_a_large_correction_recomputed_in_region_slices_gives_what_a_full_rebuil
                                                                                         monkeypatch):
     """Every village's 2024 figure corrected at once, its keys recomputed 7 at a time (a national correction
     goes 500,000 at a time); then undone."""
-    monkeypatch.setattr(storage, "REFRESH_SLICE_KEYS", 7)
+    monkeypatch.setattr(storage.derived, "REFRESH_SLICE_KEYS", 7)  # the module that reads it
     ids = region_ids(scratch)
     current = scratch.query_df("SELECT region_id, resident_persons FROM cur_population WHERE year = 2024")
     villages = [ids[code] for code in villages_of(county)["code"]]
@@ -304,7 +304,7 @@ def test_a_large_correction_recomputed_in_region_slices_gives_what_a_full_rebuil
     batch = storage.commit_batch(scratch, storage.NewBatch(file_name="fix_all.csv", rows={"population": pd.concat(
         [population_row(int(r.region_id), 2024, resident_persons=int(r.resident_persons) - 1)
          for r in rows.itertuples()])}))
-    assert len(storage._region_slices(scratch.cursor(), "_keys", storage.REFRESH_SLICE_KEYS)) > 2
+    assert len(storage._region_slices(scratch.cursor(), "_keys", storage.derived.REFRESH_SLICE_KEYS)) > 2
     after = scratch.query_df("SELECT region_id, resident_persons FROM cur_population WHERE year = 2024")
     merged = rows.merge(after, on="region_id", suffixes=("_before", "_after"))
     assert (merged["resident_persons_after"] == merged["resident_persons_before"] - 1).all()
