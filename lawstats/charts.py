@@ -502,6 +502,21 @@ def _slide_figure(height: int, margin: dict | None = None) -> go.Figure:
     return fig
 
 
+TILE_LINE = 1.3  # a line of tile text, in ems: the type's height with plotly's line gap
+SMALLEST_LABEL = 14  # px: a tile's name never gets smaller (a longer one may then reach its value)
+
+
+def fitted_label(text: str, width_px: float, size: int, room_px: float) -> tuple[str, int]:
+    """A tile's name wrapped to ``width_px`` in the largest type up to ``size`` whose lines fit in ``room_px`` of
+    height: a long English name ("Forest share of farm and forest") in a narrow tile takes smaller type rather
+    than running into the value. Returns the wrapped text (plotly ``<br>``) and the type size."""
+    for fitted in range(size, SMALLEST_LABEL - 1, -1):
+        wrapped = wrap_text(text, width_px / fitted)
+        if (wrapped.count("<br>") + 1) * fitted * TILE_LINE <= room_px:
+            return wrapped, fitted
+    return wrapped, SMALLEST_LABEL
+
+
 def kpi_tiles(kpis, columns: int, height: int, width: int = 1800) -> go.Figure:
     """Indicator tiles: the name at the top, the value large at the bottom with its unit smaller (beside it, or
     under it where both do not fit), the change from the year before and a failed check in red under that.
@@ -514,7 +529,6 @@ def kpi_tiles(kpis, columns: int, height: int, width: int = 1800) -> go.Figure:
     value_size = int(min(64, max(30, tile_px * 0.30)))
     label_size = int(min(28, max(20, tile_px * 0.12)))
     small_size = max(18, int(label_size * 0.8))
-    label_em = tile_w * width / label_size - 2
     for i, kpi in enumerate(kpis):
         x0 = (i % columns) * (tile_w + gap_x)
         y1 = 1 - (i // columns) * (tile_h + gap_y)
@@ -523,9 +537,6 @@ def kpi_tiles(kpis, columns: int, height: int, width: int = 1800) -> go.Figure:
                       fillcolor=SLIDE_TILE, line=dict(width=0), layer="below")
         fig.add_shape(type="rect", xref="paper", yref="paper", x0=x0, x1=x0 + 0.006, y0=y0, y1=y1,
                       fillcolor=ALARM_COLOR if kpi.warning else NEUTRAL_COLOR, line=dict(width=0))
-        fig.add_annotation(x=left, y=y1 - 0.04 * tile_h, text=wrap_text(kpi.label, label_em), showarrow=False,
-                           xref="paper", yref="paper", xanchor="left", yanchor="top", align="left",
-                           font=dict(size=label_size, color=SLIDE_INK))
         footnote = "  ".join(plain(p) for p in (kpi.change, kpi.warning) if p)
         bottom = y0 + 0.05 * tile_h
         if footnote:
@@ -547,6 +558,12 @@ def kpi_tiles(kpis, columns: int, height: int, width: int = 1800) -> go.Figure:
         fig.add_annotation(x=left, y=bottom, text=f"<b>{plain(kpi.number)}</b>{unit}", showarrow=False,
                            xref="paper", yref="paper", xanchor="left", yanchor="bottom", align="left",
                            font=dict(size=size, color=SLIDE_INK))
+        # the name above the value, in type small enough that its lines end before the value begins
+        room_px = (y1 - 0.04 * tile_h - bottom) * (height - 20) - size * TILE_LINE
+        label, fitted = fitted_label(kpi.label, (tile_w - 0.03) * width, label_size, room_px)
+        fig.add_annotation(x=left, y=y1 - 0.04 * tile_h, text=label, showarrow=False,
+                           xref="paper", yref="paper", xanchor="left", yanchor="top", align="left",
+                           font=dict(size=fitted, color=SLIDE_INK))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
