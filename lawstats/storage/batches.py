@@ -393,7 +393,7 @@ _REGIONS_SELECT = f"""
 def _refresh_current(con, touched: set[str], regions: bool) -> None:
     """Bring the current tables, the region tree and the rollups up to date with the newest event (a commit or
     an undo), inside its transaction. Only the keys and regions that event's batch wrote are recomputed, so a
-    small upload stays fast on a national database (``_refresh_for_event`` in the scale section)."""
+    small upload stays fast on a national database (``derived._refresh_for_event``)."""
     # late: the derived tables and the observations build on this module (its batches SQL and NewBatch)
     from lawstats.storage.derived import _refresh_for_event
     from lawstats.storage.observations import _refresh_current_observations, _refresh_observation_regions

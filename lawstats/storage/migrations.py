@@ -58,7 +58,7 @@ def _m001_initial(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _m002_observations(con: duckdb.DuckDBPyConnection) -> None:
-    """The long table of catalogue measures that are not registry columns (see "Observations" below)."""
+    """The long table of catalogue measures that are not registry columns (see ``storage.observations``)."""
     from lawstats.storage.observations import OBSERVATION_COLUMNS  # late: observations builds on this module
 
     columns = ", ".join(f"{ident(n)} {t}" for n, t in OBSERVATION_COLUMNS)
@@ -92,7 +92,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             raise
         applied.append(name)
     _sync_registry_tables(con)
-    _sync_scale_tables(con)  # region tree and rollups (scale section)
+    _sync_scale_tables(con)  # region tree and rollups (storage.derived)
     return applied
 
 

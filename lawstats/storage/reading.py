@@ -68,7 +68,7 @@ def indicator_inputs(store: Store, region_ids: list[int], years: list[int] | Non
     Tables with one row per region and year are joined on (region_id, year); a table with a breakdown
     (registry ``Table.summary``) is summarised per region and year in SQL so that only small results reach
     pandas. Figures are effective ones: a region's own, and for a parent the complete sums of its children
-    where it reports none (scale section).
+    where it reports none (``storage.derived``).
     """
     return effective_inputs(store, region_ids, years)
 
