@@ -22,7 +22,7 @@ SPECIAL = {
     "lawstats/registry.py": "the declaration of the five wide registry tables and their indicators",
     "lawstats/indicators.py": "the registry indicators' formulas (the catalogue's code indicators and their ratios)",
     "lawstats/summary.py": "the figures the five special pages and slides draw (structure, composition, ratios)",
-    "lawstats/charts.py": "the named special charts: population structure, land shares, grid hierarchy",
+    "lawstats/colours.py": "one colour per measure of the named special charts, for pages and slides alike",
     "lawstats/slides.py": "the five named domain slides and their trend slides",
     "lawstats/synth.py": "synthetic data written as the registry tables' upload files",
     "lawstats/navigation.py": "the five special pages' url paths",
