@@ -97,7 +97,9 @@ def test_language_switch_in_the_sidebar(app_server, browser_page, tmp_path):
     page = browser_page
     page.goto(app_server)
     wait_for_app(page)
-    assert "户籍人口" in page.locator('[data-testid="stMetricLabel"]').first.inner_text()
+    labels = page.locator('[data-testid="stMetricLabel"]')
+    labels.filter(has_text="户籍人口").first.wait_for(timeout=60_000)  # cards draw one by one, in any order
+    assert "户籍人口" in labels.all_inner_texts()[0]  # in page order, the headline card comes first
     page.locator('[data-testid="stSidebar"]').get_by_text("English", exact=True).click()
     page.get_by_text("Registered persons").first.wait_for(timeout=30_000)
     wait_for_app(page)
