@@ -510,11 +510,11 @@ def fitted_label(text: str, width_px: float, size: int, room_px: float) -> tuple
     """A tile's name wrapped to ``width_px`` in the largest type up to ``size`` whose lines fit in ``room_px`` of
     height: a long English name ("Forest share of farm and forest") in a narrow tile takes smaller type rather
     than running into the value. Returns the wrapped text (plotly ``<br>``) and the type size."""
-    for fitted in range(size, SMALLEST_LABEL - 1, -1):
+    for fitted in range(size, SMALLEST_LABEL, -1):
         wrapped = wrap_text(text, width_px / fitted)
         if (wrapped.count("<br>") + 1) * fitted * TILE_LINE <= room_px:
             return wrapped, fitted
-    return wrapped, SMALLEST_LABEL
+    return wrap_text(text, width_px / SMALLEST_LABEL), SMALLEST_LABEL
 
 
 def kpi_tiles(kpis, columns: int, height: int, width: int = 1800) -> go.Figure:
