@@ -31,9 +31,22 @@ def _col(f: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _as_floats(f: pd.DataFrame) -> pd.DataFrame:
-    """The figures as floats once, so the formulas and checks do not convert the same column many times."""
-    return pd.DataFrame({name: (f[name] if name in ("region_id", "year") else _col(f, name)) for name in f.columns},
-                        index=f.index)
+    """The figures as floats once, so the formulas and checks do not convert the same column many times.
+    List columns (ethnic groups, approximate flags) are left out: no formula reads them. Built from arrays:
+    on the few rows of one region, pandas' per-column overhead is most of an indicator table's time."""
+    columns = {}
+    for name in f.columns:
+        column = f[name]
+        if name in ("region_id", "year"):
+            columns[name] = column.to_numpy()
+        elif not (column.dtype == object and _holds_lists(column)):
+            columns[name] = _col(f, name).to_numpy()
+    return pd.DataFrame(columns, index=f.index)
+
+
+def _holds_lists(column: pd.Series) -> bool:
+    known = column.dropna()
+    return len(known) > 0 and isinstance(known.iloc[0], (list, tuple, np.ndarray))
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series, scale: float = 1.0) -> pd.Series:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from lawstats import importer, indicators, storage
@@ -52,7 +53,8 @@ def default_region(store: storage.Store) -> int | None:
 def region_values(store: storage.Store, region_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(inputs, indicator values, checks) of one region over all its years."""
     inputs = storage.indicator_inputs(store, [region_id])
-    return inputs, indicators.compute(inputs), indicators.run_checks(inputs)
+    figures = indicators._as_floats(inputs)  # once for both
+    return inputs, indicators.compute(figures), indicators.run_checks(figures)
 
 
 def indicator_table(store: storage.Store, region_id: int, year: int, lang: str = "zh",
@@ -64,34 +66,35 @@ def indicator_table(store: storage.Store, region_id: int, year: int, lang: str =
     inputs, values, checks = region_values(store, region_id)
     if year not in set(values["year"]):
         raise NotFound("common.no_figures", region=region_id, year=year, what="")
-    yoy = indicators.year_over_year(values)
-    row = values[values["year"] == year].iloc[0]
-    change = yoy[values["year"] == year].iloc[0]
+    # one region: a row per year, in year order; read as arrays (pandas per indicator would be most of the time)
     years = values.sort_values("year")
+    year_of = years["year"].to_numpy()
+    at = int(np.flatnonzero(year_of == year)[0])
+    changes = indicators.year_over_year(years)
     these = [INDICATORS_BY_ID[i] for i in ids] if ids else list(INDICATORS)
     # each check's result by (year, check): True, False or missing (read once, not per indicator)
     passed = {(int(y), c): (None if pd.isna(p) else bool(p))
               for y, c, p in checks[["year", "check", "passed"]].itertuples(index=False)}
     out = []
     for ind in these:
-        value, value_year, change_value = row[ind.id], int(year), change[ind.id]
-        if pd.isna(value):
+        series = years[ind.id].to_numpy(dtype="float64")
+        present = ~np.isnan(series)
+        value, value_year, change_value = series[at], int(year), changes[ind.id].to_numpy(dtype="float64")[at]
+        if not present[at]:
             value_year, change_value = None, math.nan
-            if latest:
-                earlier = years[(years["year"] < year)].dropna(subset=[ind.id])
-                if len(earlier):
-                    value, value_year = earlier[ind.id].iloc[-1], int(earlier["year"].iloc[-1])
+            earlier = np.flatnonzero(present[:at])
+            if latest and len(earlier):
+                value, value_year = series[earlier[-1]], int(year_of[earlier[-1]])
         checked_year = value_year if value_year is not None else year  # a value's checks are of its own year
         results = [(c, passed.get((checked_year, c))) for c, chk in CHECKS_BY_ID.items() if ind.id in chk.indicators]
         failed = [c for c, result in results if result is False]
         status = "fail" if failed else ("ok" if any(result is True for _, result in results) else "na")
-        present = years[ind.id].notna()
         out.append({
             "id": ind.id, "label": ind.label(lang), "domain": ind.domain, "value": value,
             "formatted": format_value(value, ind, lang), "unit": ind.unit(lang),
             "year": int(year), "value_year": value_year, "yoy": change_value,
-            "series": years.loc[present, ind.id].tolist(),
-            "series_years": years.loc[present, "year"].tolist(),
+            "series": series[present].tolist(),
+            "series_years": year_of[present].tolist(),
             "definition": ind.definition(lang), "formula": ind.formula(lang), "target": ind.target,
             "higher_is_better": ind.higher_is_better, "headline": ind.headline,
             "check_status": status, "failed_checks": [CHECKS_BY_ID[c].label(lang) for c in failed],

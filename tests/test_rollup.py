@@ -11,15 +11,18 @@ from __future__ import annotations
 import math
 import random
 
+import duckdb
 import pandas as pd
 import pytest
 
 from lawstats import cli, indicators, storage, summary
+from lawstats.errors import DatabaseError
 from tests import stores
 from tests.scale_data import YEARS, County, make_county, villages_of
 
 DERIVED = ["cur_population", "cur_land", "cur_grid", "cur_training", "cur_governance", "cur_regions", "region_tree",
-           "sum_training", "roll_population", "roll_land", "roll_grid", "roll_training", "roll_governance"]
+           "sum_training", "roll_population", "roll_land", "roll_grid", "roll_training", "roll_governance",
+           "eff_inputs"]
 
 
 @pytest.fixture(scope="module")
@@ -352,3 +355,103 @@ def test_leaf_inputs_are_unchanged_by_the_rollups(store):
     assert inputs["registered_persons"] == 25218
     assert inputs["minority_share_stated"] == pytest.approx(0.64)
     assert inputs["study_rate_stated_min"] == 100.0
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The stored inputs of regions with subdivisions (``eff_inputs``): what a comparison of many regions reads
+
+
+def computed_compare_inputs(store, scope_id: int, level: str, years: list[int]) -> pd.DataFrame:
+    """What ``compare_inputs`` gave before the inputs were stored: every member's inputs computed from the
+    current and rollup tables, with its names."""
+    derived = storage.derived
+    members = derived._descendants_sql(storage.region_info(store, scope_id)["level"])
+    sql = f"""
+        WITH inputs AS ({derived._inputs_sql(f"SELECT region_id FROM ({members})", years, figures_only=True)})
+        SELECT t.name, t.code, p.name AS parent_name, inputs.*
+        FROM inputs JOIN region_tree t USING (region_id) LEFT JOIN region_tree p ON p.region_id = t.parent_id"""
+    params = {"scope": scope_id, "level": level, **derived._year_params(years)}
+    return store.query_df(sql, derived._used(sql, params))
+
+
+def assert_compare_inputs_as_computed(store, scope_id: int, level: str, years: list[int]) -> None:
+    ours = storage.compare_inputs(store, scope_id, level, years)
+    theirs = computed_compare_inputs(store, scope_id, level, years)
+    assert len(ours) > 0
+    assert list(ours.columns) == list(theirs.columns)
+    pd.testing.assert_frame_equal(ours.sort_values(["region_id", "year"]).reset_index(drop=True),
+                                  theirs.sort_values(["region_id", "year"]).reset_index(drop=True),
+                                  obj=f"compare_inputs({scope_id}, {level})")
+
+
+def synthetic_county(store) -> int:
+    return int(store.query_rows("SELECT region_id FROM region_tree WHERE level = 'county' AND name LIKE '合成县%' "
+                                "ORDER BY region_id LIMIT 1")[0][0])
+
+
+@pytest.mark.every_store  # also on each lake (tests/conftest.py)
+def test_compare_inputs_read_from_the_stored_inputs_equal_the_computed_ones(store):
+    synthetic = synthetic_county(store)
+    assert storage.descendant_counts(store, synthetic)["village"] > 20
+    for scope, level in [(storage.ROOT_ID, "township"), (storage.ROOT_ID, "village"), (storage.ROOT_ID, "county"),
+                         (synthetic, "township"), (synthetic, "village")]:
+        for years in ([2024], [2022, 2024]):
+            assert_compare_inputs_as_computed(store, scope, level, years)
+    # the stored rows are those of the regions with subdivisions only
+    assert store.query_rows("SELECT count(*) FROM eff_inputs e JOIN region_tree t USING (region_id) "
+                            "WHERE t.n_children = 0") == [(0,)]
+    assert store.query_rows("SELECT count(DISTINCT region_id) FROM eff_inputs")[0][0] > 3
+
+
+def test_a_region_that_gains_its_first_subdivision_is_stored_and_dropped_again_on_undo(scratch):
+    """A township with figures of its own and no villages is computed as a leaf; given a village with figures,
+    its inputs are stored (with the village's sums filling its gaps); the undo takes it back to a leaf."""
+    county_id = synthetic_county(scratch)
+    township = pd.DataFrame([{"region_id": -1, "name": "合成镇新设", "level": "township", "parent_id": county_id,
+                              "code": None}])
+    first = storage.commit_batch(scratch, storage.NewBatch(file_name="t.csv", regions=township, synthetic=True))
+    new_id = storage.find_region_id(scratch, "合成镇新设")
+    own = storage.commit_batch(scratch, storage.NewBatch(file_name="t_pop.csv", rows={
+        "population": population_row(new_id, 2024, registered_persons=900)}))
+    assert scratch.query_rows("SELECT count(*) FROM eff_inputs WHERE region_id = ?", [new_id]) == [(0,)]
+    assert_compare_inputs_as_computed(scratch, county_id, "township", [2024])
+    village = pd.DataFrame([{"region_id": -1, "name": "合成村新设", "level": "village", "parent_id": new_id,
+                             "code": None}])
+    grown = storage.commit_batch(scratch, storage.NewBatch(file_name="v.csv", regions=village, synthetic=True))
+    village_id = storage.find_region_id(scratch, "合成村新设")
+    filled = storage.commit_batch(scratch, storage.NewBatch(file_name="v_pop.csv", rows={
+        "population": population_row(village_id, 2024, registered_persons=900, registered_households=300)}))
+    stored = scratch.query_df("SELECT * FROM eff_inputs WHERE region_id = ?", [new_id])
+    assert stored["registered_persons"].tolist() == [900]  # its own figure
+    assert stored["registered_households"].tolist() == [300]  # its only village's, filling the gap
+    assert_compare_inputs_as_computed(scratch, county_id, "township", [2024])
+    assert_same_as_full_rebuild(scratch)
+    storage.undo_batch(scratch, filled)
+    storage.undo_batch(scratch, grown)
+    assert scratch.query_rows("SELECT count(*) FROM eff_inputs WHERE region_id = ?", [new_id]) == [(0,)]
+    assert_compare_inputs_as_computed(scratch, county_id, "township", [2024])
+    assert_same_as_full_rebuild(scratch)
+    storage.undo_batch(scratch, own)
+    storage.undo_batch(scratch, first)
+    assert storage.find_region_id(scratch, "合成镇新设") is None
+    assert_same_as_full_rebuild(scratch)
+
+
+def test_stored_inputs_missing_or_out_of_step_are_rebuilt_on_open(county, tmp_path):
+    """A database without ``eff_inputs`` (an earlier version's) or with another layout gets it rebuilt when it
+    is opened for writing; read-only, it is refused as out of date."""
+    import shutil
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(county.db, db)
+    store = storage.Store(db)
+    expected = snapshot(store)["eff_inputs"]
+    store.close()
+    for damage in ("DROP TABLE eff_inputs", "ALTER TABLE eff_inputs DROP COLUMN registered_persons"):
+        con = duckdb.connect(str(db))
+        con.execute(damage)
+        con.close()
+        with pytest.raises(DatabaseError):
+            storage.Store(db, read_only=True)
+        store = storage.Store(db)
+        pd.testing.assert_frame_equal(snapshot(store)["eff_inputs"], expected)
+        store.close()

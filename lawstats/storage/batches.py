@@ -17,7 +17,7 @@ import pandas as pd
 from lawstats import lake
 from lawstats.errors import ByLanguage, DatabaseError, NotFound, UndoRefused
 from lawstats.registry import TABLES, Table
-from lawstats.storage.connection import Store, fact_table, _first_line, ident
+from lawstats.storage.connection import Store, fact_table, _first_line, ident, registered
 from lawstats.storage.migrations import _columns_of, _fact_columns, _now
 
 _T = TypeVar("_T")
@@ -280,12 +280,9 @@ def _insert_regions(con, batch_id: int, regions: pd.DataFrame | None, synthetic:
         "code": regions["code"] if "code" in regions else None,
         "synthetic": synthetic,
     })
-    con.register("new_regions", frame)
-    try:
+    with registered(con, "new_regions", frame):
         con.execute("INSERT INTO regions_log SELECT batch_id, region_id, name, level, parent_id, code, synthetic "
                     "FROM new_regions")
-    finally:
-        con.unregister("new_regions")
     return id_map
 
 
@@ -319,12 +316,9 @@ def _insert_facts(con, batch_id: int, table: Table, frame: pd.DataFrame, id_map:
             data[name] = frame[name]
         else:
             data[name] = None
-    con.register("new_facts", data)
-    try:
-        casts = ", ".join(_cast(n, t) for n, t in _fact_columns(table))
+    casts = ", ".join(_cast(n, t) for n, t in _fact_columns(table))
+    with registered(con, "new_facts", data):
         con.execute(f"INSERT INTO {fact_table(table)} SELECT {casts} FROM new_facts")
-    finally:
-        con.unregister("new_facts")
     return len(data)
 
 
@@ -336,12 +330,9 @@ def _insert_provenance(con, batch_id: int, provenance: pd.DataFrame, id_map: dic
     frame = provenance.copy()
     frame["batch_id"] = batch_id
     frame["region_id"] = frame["region_id"].map(lambda r: _real_id(r, id_map)).astype("int64")
-    con.register("new_provenance", frame)
-    try:
+    with registered(con, "new_provenance", frame):
         con.execute("INSERT INTO value_provenance SELECT batch_id, table_id, region_id, year, row_key, column_id, "
                     "source, section, origin, note FROM new_provenance")
-    finally:
-        con.unregister("new_provenance")
 
 
 # The batches whose rows count: imports not undone. With an ``as_of`` batch, only events up to it count,
@@ -465,11 +456,8 @@ def copy_store(source: Store, target: Store) -> int:
                 wanted = ", ".join(ident(c) for c in columns)
                 rows = source.cursor().execute(f"SELECT {wanted} FROM {ident(name)}").arrow()
                 con.execute(f"DELETE FROM {ident(name)}")  # a new store's derived tables hold the virtual root
-                con.register("copied_rows", rows)
-                try:
+                with registered(con, "copied_rows", rows):
                     con.execute(f"INSERT INTO {ident(name)} ({wanted}) SELECT {wanted} FROM copied_rows")
-                finally:
-                    con.unregister("copied_rows")
         return data_version(target)
 
     return _retried(target, write)

@@ -43,6 +43,17 @@ def _literal(name: str) -> str:
     return f"'{name}'"
 
 
+@contextmanager
+def registered(con, name: str, frame):
+    """``frame`` (a DataFrame or Arrow table) readable as the view ``name`` on ``con`` for the block: how
+    rows from Python go into an INSERT … SELECT (they are read in place, not bound row by row)."""
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Opening the database

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import duckdb
 import pandas as pd
 
 from lawstats.errors import NotFound
@@ -29,6 +30,10 @@ from lawstats.storage.batches import _REGIONS_SELECT, _current_columns, _current
 #                  ``Table.summary``): its rows summarised per region and year, as the summary declares.
 # ``roll_<table>`` of such a table: the sums of its children's effective summaries (the figures that add up),
 #                  with ``n_reporting``: how many children have figures of that table that year.
+# ``eff_inputs``   per region with subdivisions and year: its effective indicator inputs, numbers only (what
+#                  ``compare_inputs`` gives), so that ranking every township of a country reads one table
+#                  instead of joining a dozen (a region without subdivisions has no rollups: its inputs are
+#                  its own rows, read as they are).
 #
 # The effective value of a region, year and column is the region's own reported value where it has one;
 # otherwise, for an additive column, the sum of its children's effective values when every child has one
@@ -45,6 +50,8 @@ ROOT_ID = 0  # the virtual region above the top-level regions
 ROOT_LEVEL = "all"
 MAX_DEPTH = 12  # a guard against a cycle in the parent links
 ANCESTOR_COLUMNS = {level: f"anc_{level}" for level in _LEVEL_IDS}
+STORED_INPUTS = "eff_inputs"
+_PARENTS = "SELECT region_id FROM region_tree WHERE n_children > 0"
 
 
 def simple_tables() -> list[Table]:
@@ -131,8 +138,14 @@ def _sync_scale_tables(con) -> None:
     try:
         for name in stale:
             con.execute(f"DROP TABLE IF EXISTS {ident(name)}")
-            con.execute(f"CREATE TABLE {ident(name)} ({', '.join(f'{ident(n)} {t}' for n, t in wanted[name])})")
-        rebuild_scale_tables(con)
+            # Declared columns, not CREATE TABLE AS over the empty query: with that, the national rows inserted
+            # next in this transaction were invisible to this process until it reopened the file (DuckDB 1.5.5).
+            layout = _stored_inputs_layout(con) if name == STORED_INPUTS else wanted[name]
+            con.execute(f"CREATE TABLE {ident(name)} ({', '.join(f'{ident(n)} {t}' for n, t in layout)})")
+        if stale == [STORED_INPUTS]:  # an earlier version's database: the other derived tables are right
+            _fill_stored_inputs(con)
+        else:
+            rebuild_scale_tables(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -143,14 +156,28 @@ def _stale_scale_tables(con) -> tuple[dict[str, list[tuple[str, str]]], list[str
     """(the layout every derived table should have, the names of those that differ or are missing)."""
     wanted = {"region_tree": _tree_layout(), **{f"sum_{t.id}": _sum_layout(con, t) for t in breakdown_tables()},
               **{f"roll_{t}": _roll_layout(t) for t in _rolled_table_ids()}}
-    stale = []
-    for name, layout in wanted.items():
-        existing = con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-                               "AND table_catalog = current_database() ORDER BY ordinal_position",
-                               [name]).fetchall()
-        if [tuple(r) for r in existing] != [(n, t.upper()) for n, t in layout]:
-            stale.append(name)
+    stale = [name for name, layout in wanted.items() if _layout_of(con, name) != [(n, t.upper()) for n, t in layout]]
+    # The stored inputs are typed by the query over the tables above, so they can be checked only when those are
+    # right; when any is rebuilt, so are they.
+    if stale or _layout_of(con, STORED_INPUTS) != _stored_inputs_layout(con):
+        stale.append(STORED_INPUTS)  # (an earlier version's tables may lack a column: see _stored_inputs_layout)
     return wanted, stale
+
+
+def _stored_inputs_layout(con) -> list[tuple[str, str]]:
+    """``eff_inputs``: the columns ``_inputs_sql`` gives, typed as DuckDB types them over the current tables."""
+    try:
+        described = con.execute("DESCRIBE " + _stored_inputs_sql("SELECT NULL::INTEGER WHERE false")).fetchall()
+    except duckdb.BinderException:  # a current table without a registry column yet: out of step, no layout
+        return []
+    return [(name, kind.upper()) for name, kind, *_ in described]
+
+
+def _layout_of(con, table_name: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "AND table_catalog = current_database() ORDER BY ordinal_position", [table_name]).fetchall()]
+
 
 
 def rebuild_scale_tables(con) -> None:
@@ -165,6 +192,12 @@ def rebuild_scale_tables(con) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _dirty AS SELECT region_id, depth FROM region_tree "
                 "WHERE n_children > 0")
     _refresh_rollups(con, _rolled_table_ids())
+    _fill_stored_inputs(con)
+
+
+def _fill_stored_inputs(con) -> None:
+    con.execute(f"DELETE FROM {STORED_INPUTS}")
+    con.execute(f"INSERT INTO {STORED_INPUTS} {_stored_inputs_sql(_PARENTS)}")
 
 
 def _own_regions_sql(restrict: str = "") -> str:
@@ -265,9 +298,21 @@ def _refresh_for_event(con, touched: set[str], regions: bool) -> None:
     tables = _rolled_table_ids() if regions else [t for t in _rolled_table_ids() if t in touched]
     if regions:
         for table_id in _rolled_table_ids():
-            con.execute(f"DELETE FROM {rollup_table(table_id)} WHERE region_id NOT IN "
-                        "(SELECT region_id FROM region_tree WHERE n_children > 0)")
+            con.execute(f"DELETE FROM {rollup_table(table_id)} WHERE region_id NOT IN ({_PARENTS})")
     _refresh_rollups(con, tables)
+    _refresh_stored_inputs(con, regions)
+
+
+def _refresh_stored_inputs(con, regions: bool) -> None:
+    """Recompute the stored inputs of the parents whose own figures (``_touched``) or sums (``_dirty``) may
+    have changed; with new regions, drop those of regions that no longer have subdivisions."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _inputs_regions AS "
+                "SELECT region_id FROM _dirty UNION SELECT region_id FROM _touched")
+    con.execute(f"DELETE FROM {STORED_INPUTS} WHERE region_id IN (SELECT region_id FROM _inputs_regions)")
+    if regions:
+        con.execute(f"DELETE FROM {STORED_INPUTS} WHERE region_id NOT IN ({_PARENTS})")
+    changed_parents = f"{_PARENTS} AND region_id IN (SELECT region_id FROM _inputs_regions)"
+    con.execute(f"INSERT INTO {STORED_INPUTS} {_stored_inputs_sql(changed_parents)}")
 
 
 def _key_join(table: Table, left: str, right: str) -> str:
@@ -541,6 +586,11 @@ def _inputs_sql(region_sql: str, years: list[int] | None = None, figures_only: b
     return f"WITH {', '.join(ctes)} SELECT {', '.join(select)} FROM ({keys}) k {' '.join(joins)}{order}"
 
 
+def _stored_inputs_sql(region_sql: str) -> str:
+    """What ``eff_inputs`` holds for the regions ``region_sql`` selects, in region and year order."""
+    return _inputs_sql(region_sql, figures_only=True)
+
+
 def effective_inputs(store: Store, region_ids: list[int], years: list[int] | None = None) -> pd.DataFrame:
     """``indicator_inputs`` from effective figures: own values, gaps filled by complete rollups."""
     params = {"ids": [int(i) for i in region_ids], **_year_params(years)}
@@ -722,10 +772,17 @@ def compare_inputs(store: Store, scope_id: int, level: str, years: list[int] | N
     count = store.query_rows(f"SELECT count(*) FROM ({members})", _used(members, params))[0][0]
     if count > limit:
         raise ValueError(f"{count} regions of level {level} under region {scope_id}: more than {limit}")
-    # The members are found once (a materialised CTE), then every table is filtered on them.
+    # The members are found once (a materialised CTE). Those with subdivisions are read from the stored
+    # inputs; the others' inputs are their own rows (no rollups to fill from), computed here.
+    stored = STORED_INPUTS
     sql = f"""
-        WITH inputs AS ({_inputs_sql("SELECT region_id FROM m", years, figures_only=True, ordered=False,
-                                     first_ctes=f"m AS MATERIALIZED ({members})")}),
+        WITH m AS MATERIALIZED (SELECT region_id, n_children > 0 AS stored FROM region_tree
+                                WHERE region_id IN ({members})),
+        inputs AS (
+            SELECT * FROM {stored}
+            WHERE region_id IN (SELECT region_id FROM m WHERE stored) AND {_year_filter(stored, years)}
+            UNION ALL BY NAME
+            ({_inputs_sql("SELECT region_id FROM m WHERE NOT stored", years, figures_only=True, ordered=False)})),
         t AS (SELECT region_id, name, code, parent_id FROM region_tree
               WHERE region_id IN (SELECT region_id FROM inputs)),
         p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM t))

@@ -8,7 +8,7 @@ import pandas as pd
 
 from lawstats.errors import ValidationFailed
 from lawstats.registry import TABLES, TABLES_BY_ID, Table
-from lawstats.storage.connection import Store, current_table, ident, _literal
+from lawstats.storage.connection import Store, current_table, ident, registered, _literal
 from lawstats.storage.batches import _ACTIVE_BATCHES, NewBatch, _cast, _current_select, _real_ids
 from lawstats.storage.derived import (
     ANCESTOR_COLUMNS, ROOT_ID, ROOT_LEVEL, additive_columns, effective_years, _latest_event, _n_column,
@@ -163,13 +163,10 @@ def _insert_observations(con, batch_id: int, frame: pd.DataFrame, id_map: dict[i
     data["region_id"] = _real_ids(data["region_id"], id_map)
     data["source"] = data["source"].where(data["source"].notna(), batch_source)
     data.insert(0, "batch_id", batch_id)
-    con.register("new_observations", data)
-    try:
-        casts = ", ".join(_cast(n, t.replace(" NOT NULL", "")) for n, t in OBSERVATION_COLUMNS)
+    casts = ", ".join(_cast(n, t.replace(" NOT NULL", "")) for n, t in OBSERVATION_COLUMNS)
+    with registered(con, "new_observations", data):
         con.execute(f"INSERT INTO fact_observations SELECT {casts} FROM new_observations "
                     "ORDER BY region_id, year, measure_id, item_id")
-    finally:
-        con.unregister("new_observations")
     return len(data)
 
 

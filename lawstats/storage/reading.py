@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lawstats.registry import TABLES, TABLES_BY_ID, Table
-from lawstats.storage.connection import Store, current_table, fact_table, ident
+from lawstats.storage.connection import Store, current_table, fact_table, ident, registered
 from lawstats.storage.migrations import _columns_of, _now
 from lawstats.storage.batches import (
     _ACTIVE_BATCHES, _REGIONS_SELECT, NewBatch, _current_columns, _current_select, _insert_facts, _insert_provenance,
@@ -124,11 +124,8 @@ def _rows_for_keys(store: Store, table: Table, keys: pd.DataFrame) -> pd.DataFra
     cols = ", ".join(f"c.{ident(c)}" for c in _current_columns(table))
     on = " AND ".join(f"c.{ident(k)} = k.{ident(k)}" for k in names)
     con = store.cursor()
-    con.register("preview_keys", keys[names].drop_duplicates())
-    try:
+    with registered(con, "preview_keys", keys[names].drop_duplicates()):
         return con.execute(f"SELECT {cols} FROM {current_table(table)} c JOIN preview_keys k ON {on}").df()
-    finally:
-        con.unregister("preview_keys")
 
 
 def _observe(store: Store, tables: dict[str, pd.DataFrame], id_map: dict[int, int]) -> dict:
