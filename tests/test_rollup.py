@@ -379,9 +379,13 @@ def assert_compare_inputs_as_computed(store, scope_id: int, level: str, years: l
     theirs = computed_compare_inputs(store, scope_id, level, years)
     assert len(ours) > 0
     assert list(ours.columns) == list(theirs.columns)
+    # the same numbers; a whole-number column with gaps may come as floats (read through Arrow) where the
+    # DataFrame conversion gives a nullable integer, which the formulas read alike
     pd.testing.assert_frame_equal(ours.sort_values(["region_id", "year"]).reset_index(drop=True),
                                   theirs.sort_values(["region_id", "year"]).reset_index(drop=True),
-                                  obj=f"compare_inputs({scope_id}, {level})")
+                                  check_dtype=False, obj=f"compare_inputs({scope_id}, {level})")
+    assert all(pd.api.types.is_numeric_dtype(ours[c]) for c in theirs.columns
+               if pd.api.types.is_numeric_dtype(theirs[c]))
 
 
 def synthetic_county(store) -> int:

@@ -587,8 +587,9 @@ def _inputs_sql(region_sql: str, years: list[int] | None = None, figures_only: b
 
 
 def _stored_inputs_sql(region_sql: str) -> str:
-    """What ``eff_inputs`` holds for the regions ``region_sql`` selects, in region and year order."""
-    return _inputs_sql(region_sql, figures_only=True)
+    """What ``eff_inputs`` holds for the regions ``region_sql`` selects, in year and region order: a comparison
+    reads one year of many regions, and DuckDB's zone maps then skip the row groups of other years."""
+    return f"SELECT * FROM ({_inputs_sql(region_sql, figures_only=True, ordered=False)}) ORDER BY year, region_id"
 
 
 def effective_inputs(store: Store, region_ids: list[int], years: list[int] | None = None) -> pd.DataFrame:
@@ -772,23 +773,21 @@ def compare_inputs(store: Store, scope_id: int, level: str, years: list[int] | N
     count = store.query_rows(f"SELECT count(*) FROM ({members})", _used(members, params))[0][0]
     if count > limit:
         raise ValueError(f"{count} regions of level {level} under region {scope_id}: more than {limit}")
-    # The members are found once (a materialised CTE). Those with subdivisions are read from the stored
-    # inputs; the others' inputs are their own rows (no rollups to fill from), computed here.
+    # The members and their names are found once (a materialised CTE). Those with subdivisions are read from
+    # the stored inputs; the others' inputs are their own rows (no rollups to fill from), computed here.
     stored = STORED_INPUTS
     sql = f"""
-        WITH m AS MATERIALIZED (SELECT region_id, n_children > 0 AS stored FROM region_tree
-                                WHERE region_id IN ({members})),
+        WITH m AS MATERIALIZED (SELECT region_id, name, code, parent_id, n_children > 0 AS stored
+                                FROM region_tree WHERE region_id IN ({members})),
         inputs AS (
             SELECT * FROM {stored}
             WHERE region_id IN (SELECT region_id FROM m WHERE stored) AND {_year_filter(stored, years)}
             UNION ALL BY NAME
             ({_inputs_sql("SELECT region_id FROM m WHERE NOT stored", years, figures_only=True, ordered=False)})),
-        t AS (SELECT region_id, name, code, parent_id FROM region_tree
-              WHERE region_id IN (SELECT region_id FROM inputs)),
-        p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM t))
-        SELECT t.name, t.code, p.name AS parent_name, inputs.*
-        FROM inputs JOIN t ON t.region_id = inputs.region_id LEFT JOIN p ON p.region_id = t.parent_id"""
-    return store.query_df(sql, _used(sql, params))  # unordered: the comparison ranks the rows itself
+        p AS (SELECT region_id, name FROM region_tree WHERE region_id IN (SELECT parent_id FROM m))
+        SELECT m.name, m.code, p.name AS parent_name, inputs.*
+        FROM inputs JOIN m ON m.region_id = inputs.region_id LEFT JOIN p ON p.region_id = m.parent_id"""
+    return store.query_arrow_df(sql, _used(sql, params))  # unordered: the comparison ranks the rows itself
 
 
 def compare_regions(store: Store, scope_id: int, level: str, limit: int = 100_000) -> pd.DataFrame:
