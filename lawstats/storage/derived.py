@@ -179,7 +179,6 @@ def _layout_of(con, table_name: str) -> list[tuple[str, str]]:
         "AND table_catalog = current_database() ORDER BY ordinal_position", [table_name]).fetchall()]
 
 
-
 def rebuild_scale_tables(con) -> None:
     """Rebuild the region tree and every rollup from the current tables (inside the caller's transaction)."""
     _rebuild_region_tree(con)
@@ -559,14 +558,13 @@ def _effective_summary_sql(table: Table, region_sql: str, years: list[int] | Non
 
 
 def _inputs_sql(region_sql: str, years: list[int] | None = None, figures_only: bool = False,
-                first_ctes: str = "", ordered: bool = True) -> str:
+                ordered: bool = True) -> str:
     """``indicator_inputs`` for the regions ``region_sql`` selects, from effective figures. ``figures_only``
     leaves out list columns (ethnic groups, approximate flags): the formulas do not read them, and turning
-    lists into Python objects is most of the cost of a large comparison. ``first_ctes`` may define what
-    ``region_sql`` reads."""
+    lists into Python objects is most of the cost of a large comparison. ``region_sql`` may read a CTE of an
+    enclosing query (``compare_inputs``)."""
     simple, summarised = simple_tables(), breakdown_tables()
-    ctes = ([first_ctes] if first_ctes else [])
-    ctes += [f"{ident('e_' + t.id)} AS ({_effective_sql(t, region_sql, years)})" for t in simple]
+    ctes = [f"{ident('e_' + t.id)} AS ({_effective_sql(t, region_sql, years)})" for t in simple]
     ctes += [f"{ident('e_' + t.id)} AS ({_effective_summary_sql(t, region_sql, years)})" for t in summarised]
     keys = " UNION ".join(f"SELECT region_id, year FROM {ident('e_' + t.id)}" for t in simple + summarised)
     select, joins = ["k.region_id", "k.year"], []
