@@ -13,7 +13,7 @@ from lawstats.registry import TABLES, TABLES_BY_ID, Table
 from lawstats.registry import AREA as _AREA, COUNT as _COUNT, LEVEL_IDS as _LEVEL_IDS
 from lawstats.registry import ROWS as _ROWS, Figure
 from lawstats.storage.connection import Store, current_table, fact_table, ident, _literal
-from lawstats.storage.migrations import _columns_of
+from lawstats.storage.migrations import _columns_of, _layout_of
 from lawstats.storage.batches import _REGIONS_SELECT, _current_columns, _current_select, _key_names
 
 
@@ -171,12 +171,6 @@ def _stored_inputs_layout(con) -> list[tuple[str, str]]:
     except duckdb.BinderException:  # a current table without a registry column yet: out of step, no layout
         return []
     return [(name, kind.upper()) for name, kind, *_ in described]
-
-
-def _layout_of(con, table_name: str) -> list[tuple[str, str]]:
-    return [tuple(r) for r in con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
-        "AND table_catalog = current_database() ORDER BY ordinal_position", [table_name]).fetchall()]
 
 
 def rebuild_scale_tables(con) -> None:

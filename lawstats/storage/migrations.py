@@ -143,10 +143,15 @@ def _fact_columns(table: Table) -> list[tuple[str, str]]:
 
 
 def _columns_of(con, table_name: str) -> set[str]:
+    return {name for name, _ in _layout_of(con, table_name)}
+
+
+def _layout_of(con, table_name: str) -> list[tuple[str, str]]:
+    """(column, type) of one of the store's tables, in order; empty when there is no such table."""
     # the store's own tables only: information_schema also lists temp tables (and, on a lake, other catalogs)
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                       "AND table_catalog = current_database()", [table_name]).fetchall()
-    return {r[0] for r in rows}
+    return [tuple(r) for r in con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+        "AND table_catalog = current_database() ORDER BY ordinal_position", [table_name]).fetchall()]
 
 
 def _now() -> datetime:
