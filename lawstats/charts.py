@@ -678,14 +678,13 @@ def _indicator_axis(indicator: Indicator, values, from_zero: bool = True) -> dic
     return _count_axis(values, from_zero) if indicator.decimals == 0 else {"tickformat": ","}
 
 
-def ranking_bars(rows, indicator: Indicator, title: str, lang: str, others_label,
-                 present: bool = False) -> go.Figure:
+def ranking_bars(rows, indicator: Indicator, title: str, lang: str, present: bool = False) -> go.Figure:
     """Horizontal bars best first: the chosen region in red, an ``others`` bar (the median of the regions
-    not shown; ``others_label(count)`` names it) in pale grey, each bar labelled with its value."""
+    not shown, with their count) in pale grey, each bar labelled with its value."""
     labels, colors = [], []
     for r in rows.itertuples(index=False):
         if r.kind == "others":
-            labels.append(plain(others_label(int(r.others_count))))
+            labels.append(plain(t("compare.others", lang, count=int(r.others_count))))
             colors.append(OTHERS_COLOR)
         else:
             labels.append(f"{int(r.rank)}. {plain(r.name)}")

@@ -171,7 +171,8 @@ def offered_ids(values: pd.DataFrame, catalogue: Catalogue | None = None) -> lis
     """The offered ids (``choices`` order) with at least one value in ``values``: a measure no compared region
     has is not offered."""
     catalogue = catalogue or catalogue_module.load()
-    return [i for i in choices(catalogue) if i in values.columns and values[i].notna().any()]
+    with_values = set(values.columns[values.notna().any().to_numpy()])  # one pass over the frame, not per column
+    return [i for i in choices(catalogue) if i in with_values]
 
 
 def ranked(values: pd.DataFrame, indicator_id: str, year: int) -> pd.DataFrame:

@@ -412,14 +412,16 @@ class RegionIndex:
         normalised = normalise_texts(regions["name"].astype(str))
         stems = name_stems(normalised).to_pylist()
         parents = regions["parent_id"].astype("Int64").tolist() if "parent_id" in regions else [None] * len(ids)
-        codes = regions["code"].tolist() if "code" in regions else [None] * len(ids)
+        # a blank or missing code is "" here, and not indexed
+        codes = (normalise_texts(regions["code"].astype("string")).to_pylist() if "code" in regions
+                 else [""] * len(ids))
         levels = regions["level"].tolist() if "level" in regions else [None] * len(ids)
         for rid, norm, stem, level, parent_id, code in zip(ids, normalised.to_pylist(), stems, levels, parents,
                                                             codes):
             self.parent[rid] = None if parent_id is None or parent_id is pd.NA else int(parent_id)
             self.level[rid] = level
-            if code is not None and not pd.isna(code) and str(code).strip():
-                self.by_code[normalise_text(code)] = rid
+            if code:
+                self.by_code[code] = rid
             self.by_name.setdefault(norm, []).append(rid)
             self.by_stem.setdefault(stem, []).append(rid)
 

@@ -4,6 +4,7 @@ selectors (language, region, year) and the widgets several pages use (KPI cards,
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -489,6 +490,19 @@ def children_figures(version: int, region_id: int, year: int, lang: str) -> pd.D
     return summary.children_figures(get_store(), region_id, year, lang)
 
 
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def _built_figure(module: str, name: str, args: tuple, kwargs: tuple):
+    return getattr(importlib.import_module(module), name)(*args, **dict(kwargs))
+
+
+def figure(builder, *args, **kwargs):
+    """``builder(*args, **kwargs)`` (a figure of ``charts`` or ``domain_charts``), built once per arguments and
+    shared by every session: building a plotly figure, its validation, was most of a warm page rerun. The
+    arguments are hashed by content (a frame's values and columns, not its ``attrs``, which no builder reads).
+    A shared figure is never changed: a page that adjusts one builds its own."""
+    return _built_figure(builder.__module__, builder.__name__, args, tuple(sorted(kwargs.items())))
+
+
 def figures(ctx: Context) -> pd.Series:
     """The stored figures of the page's region and year (one row of ``storage.indicator_inputs``); a table the
     year lacks has its latest earlier values, labelled with their year (``summary.latest_figures``)."""
@@ -612,7 +626,7 @@ def trend_section(ctx: Context, indicator_ids: list[str]) -> None:
     if len(years) < 2:
         st.info(t("common.one_year_only", ctx.lang, year=years[0] if years else ctx.year), icon=":material/info:")
         return
-    fig = charts.trend_lines(frame, ctx.lang)
+    fig = figure(charts.trend_lines, frame, ctx.lang)
     file_name = charts.safe_file_name(ctx.region_name, fig.layout.title.text, f"{years[0]}-{years[-1]}")
     sources_text = "；".join(dict.fromkeys(s for y in years for s in sources(ctx.version, ctx.region_id, int(y))))
     chart(fig, frame, file_name, ctx, t("common.source", ctx.lang, source=sources_text))
@@ -625,7 +639,7 @@ def villages_section(ctx: Context) -> None:
     if frame.empty:
         st.info(message("common.no_children", ctx.lang, region=ctx.region_name), icon=":material/info:")
         return
-    fig = charts.children_bars(frame, ctx.lang)
+    fig = figure(charts.children_bars, frame, ctx.lang)
     chart(fig, frame, chart_file_name(ctx, fig), ctx,
           t("common.source", ctx.lang, source="；".join(dict.fromkeys(frame["source"].dropna()))))
 
@@ -939,7 +953,7 @@ def domain_trends(ctx: Context, view) -> None:
         return
     for trend in view.trends:
         title = f"{view.title}（{trend.unit}）" if ctx.lang == "zh" else f"{view.title} ({trend.unit})"
-        fig = domain_charts.trend(trend, title, ctx.lang)
+        fig = figure(domain_charts.trend, trend, title, ctx.lang)
         years = sorted(int(y) for y in trend.frame["year"].unique())
         table = trend.frame.rename(columns={"label": "series"})[["series", "year", "value"]]
         chart(fig, table, charts.safe_file_name(ctx.region_name, title, f"{years[0]}-{years[-1]}"), ctx,

@@ -317,9 +317,10 @@ def _validate(store: storage.Store, upload: Upload, *, release_texts: bool = Fal
 
 
 def region_index(store: storage.Store) -> importer.RegionIndex:
-    """The store's regions indexed for name and code lookups, built once per data version and kept on the
-    store (the index is never changed, so every session of the server may share it)."""
-    version = storage.data_version(store)
+    """The store's regions indexed for name and code lookups, built once per version of the regions (not of the
+    data: a figures batch leaves them as they were) and kept on the store (the index is never changed, so every
+    session of the server may share it)."""
+    version = storage.regions_version(store)
     cached = getattr(store, "_region_index", None)
     if cached is None or cached[0] != version:
         cached = (version, importer.RegionIndex(storage.regions(store)))

@@ -1,6 +1,7 @@
 """对比分析 Compare: the chosen region among its peers (or the subdivisions of any region on its path), for any
-catalogue indicator or measure with values and any year: ranking, rank and percentile, distribution, region × year heatmap, two indicators against
-each other, the numbers (downloadable), and the check of its reported figures against its subdivisions' sums."""
+catalogue indicator or measure with values and any year: ranking, rank and percentile, distribution, region × year
+heatmap, two indicators against each other, the numbers (downloadable), and the check of its reported figures
+against its subdivisions' sums."""
 
 import streamlit as st
 
@@ -102,7 +103,7 @@ d.metric(charts.unit_title(t("compare.median", lang), indicator.unit(lang), lang
 st.subheader(t("compare.section.ranking", lang))
 rows = compare.top_and_bottom(ranking, int(top_n), highlight)
 title = t("compare.chart.ranking", lang, indicator=indicator.label(lang), year=ctx.year)
-fig = charts.ranking_bars(rows, indicator, title, lang, lambda n: t("compare.others", lang, count=n))
+fig = ui.figure(charts.ranking_bars, rows, indicator, title, lang)
 table = compare.ranking_table(ranking, indicator.decimals)
 headers = {k: t(f"compare.col.{k}", lang) for k in ("rank", "code", "value", "percentile")} | {
     "name": t("compare.col.region", lang), "parent_name": t("compare.col.parent", lang)}
@@ -113,7 +114,8 @@ ui.chart(fig, shown, charts.safe_file_name(names[scope], title), ctx, t("compare
 st.subheader(t("compare.section.distribution", lang))
 bins = compare.distribution(ranking["value"])
 title = t("compare.chart.distribution", lang, indicator=indicator.label(lang), year=ctx.year, count=len(ranking))
-fig = charts.distribution_bars(bins, indicator, title, lang, where["value"] if where else None, ctx.region_name)
+fig = ui.figure(charts.distribution_bars, bins, indicator, title, lang, where["value"] if where else None,
+                ctx.region_name)
 ui.chart(fig, bins, charts.safe_file_name(names[scope], title), ctx, t("compare.source", lang))
 
 # 6. Over the years: the regions shown in the ranking × every year
@@ -127,7 +129,7 @@ if len(region_ids) < len(ranking):
 if matrix.shape[1]:
     title = t("compare.chart.heatmap", lang, indicator=indicator.label(lang), first=min(matrix.columns),
               last=max(matrix.columns))
-    fig = charts.year_heatmap(matrix, indicator, title, lang, ctx.region_name if highlight else None)
+    fig = ui.figure(charts.year_heatmap, matrix, indicator, title, lang, ctx.region_name if highlight else None)
     heat_table = matrix.rename(columns=str).reset_index().rename(columns={"name": t("compare.col.region", lang)})
     ui.chart(fig, heat_table,
              charts.safe_file_name(names[scope], title), ctx, t("compare.source", lang))
@@ -147,7 +149,7 @@ if others:
     if binned is not None:
         st.caption(t("compare.scatter_binned", lang, count=len(points)))
     title = t("compare.chart.scatter", lang, x=indicator.label(lang), y=second.label(lang), year=ctx.year)
-    fig = charts.indicator_scatter(points, indicator, second, title, lang, chosen, binned)
+    fig = ui.figure(charts.indicator_scatter, points, indicator, second, title, lang, chosen, binned)
     scatter_table = (binned if binned is not None else points[["name", "x", "y"]]).rename(columns={
         "name": t("compare.col.region", lang), "x": indicator.label(lang), "y": second.label(lang)})
     ui.chart(fig, scatter_table.head(compare.MAX_MARKS), charts.safe_file_name(names[scope], title), ctx,

@@ -33,7 +33,7 @@ source = domain_view.source_text(view, ctx.lang)
 if view.groups:
     st.subheader(t("domain.section.figures", ctx.lang))
     for group in view.groups:
-        fig = domain_charts.unit_group(group, f"{view.title}（{group.unit}）" if ctx.lang == "zh"
+        fig = ui.figure(domain_charts.unit_group, group, f"{view.title}（{group.unit}）" if ctx.lang == "zh"
                                        else f"{view.title} ({group.unit})", ctx.lang)
         ui.chart(fig, ui.domain_figures_table(group.figures, ctx.lang), ui.chart_file_name(ctx, fig), ctx, source)
 
@@ -41,7 +41,7 @@ if view.groups:
 if view.breakdowns:
     st.subheader(t("domain.section.breakdowns", ctx.lang))
     for part in view.breakdowns:
-        fig = domain_charts.breakdown(part, ctx.lang)
+        fig = ui.figure(domain_charts.breakdown, part, ctx.lang)
         ui.chart(fig, part.items[["item", "value"]], ui.chart_file_name(ctx, fig), ctx, source)
 
 # 4. Descriptions (text measures)

@@ -20,7 +20,8 @@ figures = ui.figures(ctx)
 # the notes of the year the counts come from (an earlier one when the chosen year has no safety table yet)
 provenance = ui.provenance(ctx.version, ctx.region_id, figures.attrs["years"].get("key_persons", ctx.year))
 data = summary.safety_counts(figures, provenance, ctx.lang)
-ui.show_chart(ctx, charts.safety_counts(data, ctx.lang), data, notes=ui.plain_notes(summary.notes_of(data, ctx.lang)))
+ui.show_chart(ctx, ui.figure(charts.safety_counts, data, ctx.lang), data,
+              notes=ui.plain_notes(summary.notes_of(data, ctx.lang)))
 
 # 3. Over the years
 ui.trend_section(ctx, summary.domain_indicator_ids("governance"))

@@ -20,15 +20,15 @@ figures = ui.figures(ctx)
 left, right = st.columns(2, gap="large")
 with left:
     data = summary.grid_chain(figures, ctx.region_name, ctx.lang)
-    ui.show_chart(ctx, charts.grid_chain(data, ctx.lang, height=charts.CHART_HEIGHT), data,
+    ui.show_chart(ctx, ui.figure(charts.grid_chain, data, ctx.lang, height=charts.CHART_HEIGHT), data,
                   notes=summary.grid_chain_notes(figures, ctx.lang))
 with right:
     data = summary.grid_coverage(figures, ctx.lang)
-    ui.show_chart(ctx, charts.grid_coverage(data, ctx.lang, height=charts.CHART_HEIGHT), data)
+    ui.show_chart(ctx, ui.figure(charts.grid_coverage, data, ctx.lang, height=charts.CHART_HEIGHT), data)
 
 # 3. Load per sub-grid
 data = summary.grid_loads(figures, ctx.lang)
-ui.show_chart(ctx, charts.grid_loads(data, ctx.lang), data)
+ui.show_chart(ctx, ui.figure(charts.grid_loads, data, ctx.lang), data)
 
 # 4. Villages and communities, and the years
 ui.villages_section(ctx)

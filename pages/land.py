@@ -19,13 +19,14 @@ figures = ui.figures(ctx)
 areas = summary.land_areas(figures, ctx.lang)
 left, right = st.columns(2, gap="large")
 with left:
-    ui.show_chart(ctx, charts.land_areas(areas, ctx.lang, height=charts.CHART_HEIGHT), areas)
+    ui.show_chart(ctx, ui.figure(charts.land_areas, areas, ctx.lang, height=charts.CHART_HEIGHT), areas)
 with right:
-    ui.show_chart(ctx, charts.land_composition(areas, ctx.lang), areas, notes=[t("pages.land_scope", ctx.lang)])
+    ui.show_chart(ctx, ui.figure(charts.land_composition, areas, ctx.lang), areas,
+                  notes=[t("pages.land_scope", ctx.lang)])
 
 # 3. Land per registered person
 data = summary.land_per_person(figures, ctx.lang)
-ui.show_chart(ctx, charts.land_per_person(data, ctx.lang), data)
+ui.show_chart(ctx, ui.figure(charts.land_per_person, data, ctx.lang), data)
 
 # 4. Over the years
 ui.trend_section(ctx, summary.domain_indicator_ids("land"))

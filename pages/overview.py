@@ -18,20 +18,20 @@ figures = ui.figures(ctx)
 left, right = st.columns(2, gap="large")
 with left:
     data = summary.population_structure(figures, ctx.lang)
-    ui.show_chart(ctx, charts.population_structure(data, ctx.lang, height=380), data)
+    ui.show_chart(ctx, ui.figure(charts.population_structure, data, ctx.lang, height=380), data)
 with right:
     data = summary.land_areas(figures, ctx.lang)
-    ui.show_chart(ctx, charts.land_composition(data, ctx.lang, height=380), data)
+    ui.show_chart(ctx, ui.figure(charts.land_composition, data, ctx.lang, height=380), data)
 left, right = st.columns(2, gap="large")
 with left:
     data = summary.grid_coverage(figures, ctx.lang)
-    ui.show_chart(ctx, charts.grid_coverage(data, ctx.lang, height=380), data)
+    ui.show_chart(ctx, ui.figure(charts.grid_coverage, data, ctx.lang, height=380), data)
 with right:
     data = summary.training_rates(ui.training_programmes(ctx), ctx.lang, ctx.year)
     if summary.all_at_target(data):  # every rate 100%: one line of text, the numbers under it
         ui.at_target(ctx, data)
     else:
-        ui.show_chart(ctx, charts.training_rates(data, ctx.lang, height=380), data)
+        ui.show_chart(ctx, ui.figure(charts.training_rates, data, ctx.lang, height=380), data)
 
 # 3. Data as of, and the sources
 st.divider()

@@ -25,14 +25,15 @@ elif rates.empty:
 elif summary.all_at_target(rates):  # every rate 100%: one line of text (its numbers one click away), no chart
     ui.at_target(ctx, rates, notes=summary.training_notes(rates, ctx.lang))
 else:
-    ui.show_chart(ctx, charts.training_rates(rates, ctx.lang), rates, notes=summary.training_notes(rates, ctx.lang))
+    ui.show_chart(ctx, ui.figure(charts.training_rates, rates, ctx.lang), rates,
+                  notes=summary.training_notes(rates, ctx.lang))
 
 # 3. Sessions held
 sessions = summary.training_sessions(programmes, ctx.lang, ctx.year)
 if sessions.empty and not programmes.empty:
     st.info(t("pages.no_sessions", ctx.lang))
 elif not sessions.empty:
-    ui.show_chart(ctx, charts.training_sessions(sessions, ctx.lang), sessions)
+    ui.show_chart(ctx, ui.figure(charts.training_sessions, sessions, ctx.lang), sessions)
 
 # 4. Over the years
 ui.trend_section(ctx, summary.domain_indicator_ids("training"))

@@ -3,12 +3,15 @@ for the region itself and for the regions above it (their rollups)."""
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lawstats import seed, storage, summary
 from tests.conftest import ROOT
+from tests.test_partial_data import _numbers, plotly_specs
 
 
 def registered_persons(at) -> str:
@@ -100,3 +103,33 @@ def test_clearing_the_cache_closes_the_store_and_frees_the_file(app_db, monkeypa
     opened = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(app_db)!r}).close()"],
                             capture_output=True, text=True, timeout=60)
     assert opened.returncode == 0, opened.stderr
+
+
+def test_a_figure_is_built_once_per_data_and_language(store, monkeypatch):
+    """Building plotly figures was most of a warm rerun: a warm view builds none, a commit that changes a
+    chart's numbers builds that chart again (with the new numbers), and each language has its own figure."""
+    from lawstats import charts, ui
+
+    built = []
+    original = charts.population_structure
+
+    @functools.wraps(original)  # ui.figure finds a builder by module and name: the patched one
+    def counted(data, lang, **options):
+        built.append(lang)
+        return original(data, lang, **options)
+
+    monkeypatch.setattr(charts, "population_structure", counted)
+    ui._built_figure.clear()
+    overview()
+    assert built == ["zh"]
+    overview()
+    assert built == ["zh"]  # warm: the same figure
+    overview({"lang": "en"})
+    assert built == ["zh", "en"]
+    xibao = storage.find_region_id(store, "西堡镇")
+    storage.commit_batch(store, correction(xibao, 26_000))
+    at = overview()
+    assert built == ["zh", "en", "zh"]
+    spec = next(spec for spec in plotly_specs(at) if spec["layout"]["title"]["text"].startswith("户籍与常住"))
+    drawn = {v for trace in spec["data"] for v in _numbers(trace["y"])}
+    assert 26_000 in drawn and 25_218 not in drawn

@@ -258,3 +258,28 @@ def test_cli_undo_export_template(tmp_path, db, capsys):
     assert run(db, "template", "population", "--format", "csv", "--out", str(tmp_path / "t.csv")) == 0
     assert (tmp_path / "t.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert run(db, "template", "没有", "--format", "csv") == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The region index: built once per version of the regions, not per batch (a national import of six files)
+
+
+@pytest.mark.every_store  # the version is read from the batches table of each store
+def test_the_region_index_is_kept_across_figures_batches_and_rebuilt_when_the_regions_change(fresh_store):
+    def commit(name: str, data: bytes) -> int:
+        return uploads.commit_upload(fresh_store, uploads.inspect_file(fresh_store, name, data), user_name="测试")
+
+    seed_index = uploads.region_index(fresh_store)
+    regions = commit("r.csv", mf.regions_csv())
+    index = uploads.region_index(fresh_store)
+    assert index is not seed_index
+    assert len(index.parent) == len(seed_index.parent) + 2  # the two villages are found by name now
+    figures = commit("p.csv", mf.population_csv())
+    assert uploads.region_index(fresh_store) is index  # a figures batch leaves the regions as they were
+    storage.undo_batch(fresh_store, figures)
+    assert uploads.region_index(fresh_store) is index  # and so does its undo
+    storage.undo_batch(fresh_store, regions)
+    undone = uploads.region_index(fresh_store)
+    assert undone is not index
+    assert (undone.parent, undone.by_code, undone.by_name) == (seed_index.parent, seed_index.by_code,
+                                                               seed_index.by_name)

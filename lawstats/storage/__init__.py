@@ -27,7 +27,7 @@ from lawstats.storage.migrations import MIGRATIONS, migrate
 from lawstats.storage.batches import (
     _REGIONS_SELECT, NewBatch, batch_with_sha256, batches_text, cache_version, commit_batch, copy_store,
     _current_columns, _current_select, data_version, dependent_batches, housekeeping, last_update, list_batches,
-    _parse_json, _refresh_current, sha256_of, undo_batch)
+    _parse_json, _refresh_current, regions_version, sha256_of, undo_batch)
 from lawstats.storage.derived import (
     ANCESTOR_COLUMNS, MAX_DEPTH, REFRESH_SLICE_KEYS, ROOT_ID, ROOT_LEVEL, additive_columns, breakdown_tables,
     compare_inputs, compare_regions, default_region_id, descendant_counts, effective_inputs, effective_rows,
@@ -46,7 +46,8 @@ __all__ = [
     "TABLES", "TABLES_BY_ID", "CommitGate", "Store", "current_table", "fact_table", "ident", "open_database",
     "MIGRATIONS", "migrate", "_REGIONS_SELECT", "NewBatch", "batch_with_sha256", "batches_text", "cache_version",
     "commit_batch", "copy_store", "_current_columns", "_current_select", "data_version", "dependent_batches",
-    "housekeeping", "last_update", "list_batches", "_parse_json", "_refresh_current", "sha256_of", "undo_batch",
+    "housekeeping", "last_update", "list_batches", "_parse_json", "_refresh_current", "regions_version",
+    "sha256_of", "undo_batch",
     "ANCESTOR_COLUMNS", "MAX_DEPTH", "REFRESH_SLICE_KEYS", "ROOT_ID", "ROOT_LEVEL", "additive_columns",
     "breakdown_tables", "compare_inputs", "compare_regions", "default_region_id", "descendant_counts",
     "effective_inputs", "effective_rows", "effective_years", "find_region_id", "rebuild_scale_tables", "region_info",

@@ -424,6 +424,15 @@ def data_version(store: Store) -> int:
     return store.query_rows("SELECT coalesce(max(batch_id), 0) FROM batches")[0][0]
 
 
+def regions_version(store: Store) -> int:
+    """The newest event that changed the regions: an import that wrote some, or the undo of one. What the
+    importer's region index keys on, so that a national import of six files builds it once, not six times."""
+    return store.query_rows("""
+        SELECT coalesce(max(batch_id), 0) FROM batches
+        WHERE batch_id IN (SELECT batch_id FROM regions_log) OR undoes IN (SELECT batch_id FROM regions_log)
+    """)[0][0]
+
+
 def cache_version(store: Store) -> int:
     """What the app's caches key on. A DuckDB file: ``data_version`` (only this process writes it). A lake: its
     newest catalog snapshot, which any process's commit moves (also housekeeping and schema changes), so a
