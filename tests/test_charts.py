@@ -250,3 +250,17 @@ def test_indicator_series_skips_years_without_a_value():
     frame = summary.indicator_series(values, ["key_persons"], "zh")
     assert frame["year"].tolist() == [2024] and frame["yoy"].isna().all()
     assert list(indicators.year_over_year(values).columns) == ["region_id", "year", "key_persons"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_ranking_names_its_others_bar_with_their_count_in_the_readers_language(lang):
+    from lawstats import compare
+    from lawstats.registry import INDICATORS_BY_ID
+
+    ranking = pd.DataFrame({"region_id": range(1, 31), "name": [f"合成镇{i:02d}" for i in range(1, 31)],
+                            "value": [float(100 - i) for i in range(1, 31)], "rank": range(1, 31)})
+    rows = compare.top_and_bottom(ranking, 5, highlight=None)
+    fig = charts.ranking_bars(rows, INDICATORS_BY_ID["minority_share"], "排名", lang)
+    labels = list(fig.data[0].y)
+    assert t("compare.others", lang, count=20) in labels  # 30 regions, 5 best and 5 worst shown
+    assert labels[0] == "1. 合成镇01" and len(labels) == 11
