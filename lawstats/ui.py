@@ -495,11 +495,17 @@ def _built_figure(module: str, name: str, args: tuple, kwargs: tuple):
     return getattr(importlib.import_module(module), name)(*args, **dict(kwargs))
 
 
+FULLY_HASHED_ROWS = 50_000  # Streamlit hashes only a sample of the rows of a longer frame
+
+
 def figure(builder, *args, **kwargs):
     """``builder(*args, **kwargs)`` (a figure of ``charts`` or ``domain_charts``), built once per arguments and
     shared by every session: building a plotly figure, its validation, was most of a warm page rerun. The
-    arguments are hashed by content (a frame's values and columns, not its ``attrs``, which no builder reads).
-    A shared figure is never changed: a page that adjusts one builds its own."""
+    arguments are hashed by content (a frame's values and columns, not its ``attrs``, which no builder reads);
+    a frame too long to be hashed whole is drawn afresh, so that a changed row can never bring back a stale
+    figure. A shared figure is never changed: a page that adjusts one builds its own."""
+    if any(isinstance(a, pd.DataFrame) and len(a) >= FULLY_HASHED_ROWS for a in (*args, *kwargs.values())):
+        return builder(*args, **kwargs)
     return _built_figure(builder.__module__, builder.__name__, args, tuple(sorted(kwargs.items())))
 
 

@@ -33,8 +33,8 @@ source = domain_view.source_text(view, ctx.lang)
 if view.groups:
     st.subheader(t("domain.section.figures", ctx.lang))
     for group in view.groups:
-        fig = ui.figure(domain_charts.unit_group, group, f"{view.title}（{group.unit}）" if ctx.lang == "zh"
-                                       else f"{view.title} ({group.unit})", ctx.lang)
+        title = f"{view.title}（{group.unit}）" if ctx.lang == "zh" else f"{view.title} ({group.unit})"
+        fig = ui.figure(domain_charts.unit_group, group, title, ctx.lang)
         ui.chart(fig, ui.domain_figures_table(group.figures, ctx.lang), ui.chart_file_name(ctx, fig), ctx, source)
 
 # 3. Breakdowns: one measure per item

@@ -133,3 +133,30 @@ def test_a_figure_is_built_once_per_data_and_language(store, monkeypatch):
     spec = next(spec for spec in plotly_specs(at) if spec["layout"]["title"]["text"].startswith("户籍与常住"))
     drawn = {v for trace in spec["data"] for v in _numbers(trace["y"])}
     assert 26_000 in drawn and 25_218 not in drawn
+
+
+BUILT: list[int] = []
+
+
+def _counting_builder(frame: pd.DataFrame, lang: str) -> dict:
+    BUILT.append(len(frame))
+    return {"total": float(frame["value"].sum()), "lang": lang}
+
+
+def test_ui_figure_keys_on_content_and_draws_a_frame_too_long_to_hash_whole_afresh():
+    from lawstats import ui
+
+    ui._built_figure.clear()
+    BUILT.clear()
+    short = pd.DataFrame({"value": [1.0, 2.0, 3.0]})
+    assert ui.figure(_counting_builder, short, "zh") is ui.figure(_counting_builder, short.copy(), "zh")
+    assert ui.figure(_counting_builder, short.assign(value=[1.0, 2.0, 4.0]), "zh")["total"] == 7.0
+    assert ui.figure(_counting_builder, short, "en")["lang"] == "en"
+    assert BUILT == [3, 3, 3]  # same content once; a changed value and another language built again
+    BUILT.clear()
+    long = pd.DataFrame({"value": [1.0] * ui.FULLY_HASHED_ROWS})
+    changed = long.copy()
+    changed.loc[12_345, "value"] = 1_001.0  # Streamlit's hash of a frame this long samples its rows
+    assert ui.figure(_counting_builder, long, "zh")["total"] == ui.FULLY_HASHED_ROWS
+    assert ui.figure(_counting_builder, changed, "zh")["total"] == ui.FULLY_HASHED_ROWS + 1_000
+    assert BUILT == [ui.FULLY_HASHED_ROWS] * 2
