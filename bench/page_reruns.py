@@ -28,14 +28,15 @@ def main(db: str, out: str, pages: list[str] | None = None) -> dict:
     regions = scale.pick_regions(store)
     store.close()
     results = {}
+    # the views of scale._measure_pages, written out here: the script also runs other versions' bench.scale
     for page in pages or scale.PAGES:
         for label in ("township", "county", "country") if page in ("overview", "compare") else ("township",):
             view = scale.PageView(page, regions[label])
             view.run()  # the first view fills the caches
             times = sorted(view.run() for _ in range(REPEATS))
-            results[f"{page}/{label}"] = [round(statistics.median(times), 1), round(scale._percentile(times, 95), 1)]
-            print(f"{page}/{label}: {results[f'{page}/{label}'][0]:.0f} / {results[f'{page}/{label}'][1]:.0f} ms",
-                  flush=True)
+            p50, p95 = round(statistics.median(times), 1), round(scale._percentile(times, 95), 1)
+            results[f"{page}/{label}"] = [p50, p95]
+            print(f"{page}/{label}: {p50:.0f} / {p95:.0f} ms", flush=True)
     with open(out, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
     return results
