@@ -637,7 +637,8 @@ def _add_store_commands(sub) -> None:
     p = sub.add_parser("housekeeping", help="a lake's upkeep: merge small data files, expire old snapshots and "
                                             "delete the files only they used (nothing to do for a DuckDB file)")
     p.add_argument("--keep-hours", type=float, default=1.0,
-                   help="keep snapshots this recent, for readers still on them (default: 1)")
+                   help="keep for this many hours what a reader may still read: snapshots superseded within it and "
+                        "the files a merge replaced (default: 1)")
 
 
 def cmd_migrate_store(args) -> int:

@@ -413,7 +413,8 @@ def _has_lake(con: duckdb.DuckDBPyConnection) -> bool:
 
 REPLICA = "replica"  # the DuckDB database the copy is ATTACHed as
 METADATA = f"__ducklake_metadata_{LAKE}"  # where DuckLake ATTACHes the lake's catalog
-ROW_CHANGES = {"tables_inserted_into", "tables_deleted_from"}  # snapshot changes that only move rows (table ids)
+# snapshot changes that only move rows (their values: table ids); a merge of files keeps every row and its row id
+ROW_CHANGES = {"tables_inserted_into", "tables_deleted_from", "merge_adjacent"}
 
 
 def replica_wanted(default: bool, environ: dict | os._Environ = os.environ) -> bool:
@@ -444,7 +445,8 @@ def refresh_replica(cur: duckdb.DuckDBPyConnection, held: int | None,
     lake row id (DuckLake keeps it when a row is updated or its file merged) behind a view of the table's own
     name, so a commit is taken in as the rows it changed (``_apply_changes``): a commit of one village changes a
     few rows of tables of millions (national synthetic data: 0.7 s, where copying the touched tables whole took
-    10 s). Everything is copied again after a schema change, or when snapshots in between were expired. The refresh is one transaction that reads one lake
+    10 s); a housekeeping merge changes no row and costs nothing. Everything is copied again after a
+    schema change, or when snapshots in between were expired. The refresh is one transaction that reads one lake
     snapshot, so readers see the old copy or the new one, whole; ``committing`` is held around its COMMIT (the
     Store's CommitGate)."""
     cur.execute("BEGIN TRANSACTION")
@@ -551,10 +553,43 @@ def data_files(spec: StoreSpec) -> int:
     return sum(1 for _ in Path(spec.data_path).rglob("*.parquet")) if spec.is_lake else 0
 
 
+def expirable_snapshots(con: duckdb.DuckDBPyConnection, keep: timedelta) -> list[int]:
+    """The snapshots that stopped being the newest more than ``keep`` ago. A reader reads the snapshot that was
+    newest when its query (or transaction) began, however old that snapshot is, so a snapshot's age is not
+    what counts but the time its successor was committed.
+
+    Chosen here on DuckDB's typed times rather than by ``ducklake_expire_snapshots(older_than => …)``: on a
+    SQLite catalog DuckLake 1.5.5 compares only the dates, and a window of one hour expired every snapshot of
+    the day (``tests/test_lake.py`` keeps both catalogs to the window)."""
+    rows = con.execute(f"SELECT snapshot_id, epoch(snapshot_time) FROM {LAKE}.snapshots() "
+                       "ORDER BY snapshot_id").fetchall()
+    cutoff = time.time() - keep.total_seconds()
+    return [snapshot for (snapshot, _), (_, superseded_at) in zip(rows, rows[1:]) if superseded_at < cutoff]
+
+
+def _delete_scheduled_files(con: duckdb.DuckDBPyConnection, spec: StoreSpec, keep: timedelta) -> None:
+    """Delete the data files DuckLake scheduled for deletion more than ``keep`` ago. A merge schedules the files
+    it replaced at once, and a reader that began before it may still be reading them.
+
+    On a PostgreSQL catalog ``older_than`` does that. On a SQLite catalog DuckLake 1.5.5 compares only the
+    dates (every file scheduled today would go), so there the files go all at once when the newest of them is
+    older than ``keep``, and otherwise wait for a later run (a nightly run deletes the previous night's)."""
+    cutoff = time.time() - keep.total_seconds()
+    if spec.kind == "postgres":
+        con.execute(f"SELECT count(*) FROM ducklake_cleanup_old_files('{LAKE}', "
+                    "older_than => to_timestamp(?))", [cutoff]).fetchall()
+        return
+    newest = con.execute(f"SELECT max(epoch(schedule_start::TIMESTAMPTZ)) "
+                         f"FROM {METADATA}.ducklake_files_scheduled_for_deletion").fetchone()[0]
+    if newest is not None and newest < cutoff:
+        con.execute(f"SELECT count(*) FROM ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)").fetchall()
+
+
 def housekeeping(con: duckdb.DuckDBPyConnection, spec: StoreSpec,
                  keep: timedelta = timedelta(hours=1)) -> dict[str, int]:
     """Tidy the lake under the commit lock: write inlined rows to Parquet, merge small adjacent files, expire
-    snapshots older than ``keep`` and delete the files only they used.
+    the snapshots no reader can still be on (``expirable_snapshots``) and delete the files no snapshot uses
+    any more once no reader can still be reading them (``_delete_scheduled_files``).
 
     ``keep`` only has to cover readers still running on an old snapshot: the app's as-of views read its own
     batch columns (batch_id in every fact table), not DuckLake's time travel. Returns the data file count
@@ -562,13 +597,14 @@ def housekeeping(con: duckdb.DuckDBPyConnection, spec: StoreSpec,
     before = data_files(spec)
     if not spec.is_lake:
         return {"files_before": before, "files_after": before}
-    cutoff = f"now() - INTERVAL '{int(keep.total_seconds())} seconds'"
-    # counted, not fetched: their rows hold time stamps with time zones, which Python would need pytz for
-    steps = (f"SELECT count(*) FROM ducklake_flush_inlined_data('{LAKE}')",
-             f"SELECT count(*) FROM ducklake_merge_adjacent_files('{LAKE}')",
-             f"SELECT count(*) FROM ducklake_expire_snapshots('{LAKE}', older_than => {cutoff})",
-             f"SELECT count(*) FROM ducklake_cleanup_old_files('{LAKE}', older_than => {cutoff})")
     with commit_lock(spec):
-        for step in steps:
+        # counted, not fetched: their rows hold time stamps with time zones, which Python would need pytz for
+        for step in (f"SELECT count(*) FROM ducklake_flush_inlined_data('{LAKE}')",
+                     f"SELECT count(*) FROM ducklake_merge_adjacent_files('{LAKE}')"):
             _retrying(lambda: con.execute(step).fetchall())
+        expired = expirable_snapshots(con, keep)
+        if expired:
+            _retrying(lambda: con.execute(f"SELECT count(*) FROM ducklake_expire_snapshots('{LAKE}', "
+                                          "versions => ?)", [expired]).fetchall())
+        _retrying(lambda: _delete_scheduled_files(con, spec, keep))
     return {"files_before": before, "files_after": data_files(spec)}
