@@ -598,6 +598,9 @@ def housekeeping(con: duckdb.DuckDBPyConnection, spec: StoreSpec,
     if not spec.is_lake:
         return {"files_before": before, "files_after": before}
     with commit_lock(spec):
+        # first the files earlier runs scheduled (on SQLite all go only when none is recent, so before this
+        # run's merge schedules more), then again at the end for what this run scheduled, if the window is over
+        _retrying(lambda: _delete_scheduled_files(con, spec, keep))
         # counted, not fetched: their rows hold time stamps with time zones, which Python would need pytz for
         for step in (f"SELECT count(*) FROM ducklake_flush_inlined_data('{LAKE}')",
                      f"SELECT count(*) FROM ducklake_merge_adjacent_files('{LAKE}')"):

@@ -405,6 +405,25 @@ def test_housekeeping_expires_the_snapshots_superseded_before_the_window(store):
     con.close()
 
 
+def test_a_later_housekeeping_deletes_the_files_an_earlier_merge_replaced(store):
+    """The files a merge replaced stay for the window and go in the first run after it, although that run's own
+    merge schedules new files at the same moment (a nightly run deletes the previous night's)."""
+    spec, env = store
+    con = lake.connect(spec, extension_directory=env["LAWSTATS_EXTENSION_DIR"])
+    for i in range(4):
+        _insert_both(con, spec, 1, i)
+    on_disk = set(Path(spec.data_path).rglob("*.parquet"))
+    lake.housekeeping(con, spec, keep=timedelta(seconds=1.5))
+    assert on_disk <= set(Path(spec.data_path).rglob("*.parquet"))  # replaced, kept for the window
+    for i in range(4, 8):
+        _insert_both(con, spec, 1, i)
+    time.sleep(2.5)
+    lake.housekeeping(con, spec, keep=timedelta(seconds=1.5))
+    assert not on_disk & set(Path(spec.data_path).rglob("*.parquet"))  # the first merge's replaced files went
+    assert _rows(spec, env, "a") == {(1, i) for i in range(8)}
+    con.close()
+
+
 def test_housekeeping_merges_files_and_keeps_rows(store):
     spec, env = store
     con = lake.connect(spec, extension_directory=env["LAWSTATS_EXTENSION_DIR"])
