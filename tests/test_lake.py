@@ -324,7 +324,7 @@ def test_kill_during_commits_keeps_exactly_the_acknowledged(store):
 def test_readers_and_a_writer_stay_right_while_housekeeping_runs(store, tmp_path):
     """Issue 12: housekeeping runs while the app reads and another process commits. Two reader processes
     (5 threads each) and a writer of 30 two-table commits run while this process merges files and expires
-    snapshots older than a few seconds, again and again: no reader fails or sees half a commit, every commit
+    snapshots superseded more than a few seconds ago, again and again: no reader fails or sees half a commit, every commit
     lands, and every committed row is found afterwards by a filtered query."""
     spec, env = store
     stop, commits = tmp_path / "stop", 30
