@@ -95,6 +95,8 @@ def _store(args, *, writing: bool = False) -> storage.Store:
     store = seed.open_store(path, load_default=not args.no_seed)
     if writing and store.read_only:
         raise DatabaseError("error.db_read_only", path=store.path)
+    if store.repaired:
+        print(t("store.repaired", args.lang), file=sys.stderr)
     if new_folder:
         print(t("cli.folder_created", args.lang, folder=path.parent), file=sys.stderr)
     if new_file:

@@ -36,6 +36,8 @@ def file_size(size: int) -> str:
 
 
 st.title(t("page.data", lang))
+if store.repaired:  # this process's open removed part of an import that never finished (storage.recovery)
+    st.warning(t("store.repaired", lang))  # a catalog message, no user text
 for kind, key, params in st.session_state.pop(FLASH, []):
     say(kind, key, **params)
 

@@ -11,9 +11,11 @@ import itertools
 import random
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from lawstats import seed, storage
+from lawstats.storage import recovery
 from tests import stores
 from tests.stores import copy_seeded  # noqa: F401  (test modules import it from here)
 
@@ -139,7 +141,20 @@ def fresh_store(seeded_store) -> storage.Store:
     """This test's own store holding the default data (one seed batch), open."""
     store = seed.open_store(seeded_store.spec)
     yield store
+    _assert_row_counts_recorded(store)
     store.close()
+
+
+def _assert_row_counts_recorded(store: storage.Store) -> None:
+    """Every write path records the row counts that the next open checks (storage.recovery): a path that did
+    not would make that open "repair" a file that was never torn. Checked after every test on a fresh store."""
+    if store.spec.is_lake:
+        return
+    try:
+        changes = recovery.unrecorded_changes(store.cursor())
+    except duckdb.Error:
+        return  # the test closed its store, or made DuckDB invalidate it (a full disk)
+    assert not changes, f"row counts changed outside a recorded write: {changes}"
 
 
 @pytest.fixture

@@ -225,3 +225,19 @@ def test_xlsx_offers_its_sheets_and_leaves_the_total_row_out(app_db, analyst):
     assert at.error  # that sheet holds no table ...
     selectbox(at, "data.sheet").set_value("人口").run()  # ... and the choice is still offered
     assert not at.error and [f for f in frames(at) if t("upload.col_old", "zh") in f.columns]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_store_repaired_at_open_says_so_on_the_data_page(app_db, users_file, lang):
+    """Rows of a batch that never committed (what a commit killed while writing its log leaves on a DuckDB
+    file: tests/test_faults_import.py) are removed when the app opens the file, and the data page says so."""
+    import duckdb
+
+    con = duckdb.connect(str(app_db))
+    con.execute("INSERT INTO fact_population (batch_id, region_id, year, registered_persons) "
+                "SELECT 99, region_id, 2030, 1 FROM cur_regions")
+    con.close()
+    at = open_data_page(lang)
+    assert t("store.repaired", lang) in texts(at.warning)
+    at = open_data_page(lang)  # the same process, the same store: still said (the history shows no such batch)
+    assert t("store.repaired", lang) in texts(at.warning)

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from lawstats import exchange, seed, storage, uploads
@@ -260,9 +261,236 @@ def test_killed_at_any_moment_of_a_real_commit_is_all_or_nothing(big_db, big_fil
     now = state(store)
     rows = VILLAGES * len(YEARS)
     if now != before:  # the commit finished before the signal: then all of it is there
-        assert now[0] == before[0] + 1 and now[1] == before[1] + rows
+        assert now[0] == before[0] + 1 and now[1] == before[1] + rows and now[2] == before[2] + rows
     assert storage.count_rows(store, POPULATION, current=False) in (before[1], before[1] + rows)
     store.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A commit whose log was cut short: what the process leaves when it dies while COMMIT writes the log. DuckDB 1.5.5
+# brings back the large inserts already logged without the rest of the transaction; the store finds and removes
+# them at open (storage.recovery).
+
+
+LOGGED_COMMIT = """
+import os, signal, sys
+from lawstats import storage, uploads
+store = storage.Store(sys.argv[1])
+# the commit stays in the log (no checkpoint folds it into the file), as when the process dies right after it
+store._con.execute("SET checkpoint_threshold = '100GB'")
+store._con.execute("SET auto_checkpoint_skip_wal_threshold = 100000000000")
+upload = uploads.inspect_file(store, "population_synthetic.csv", open(sys.argv[2], "rb").read(), with_preview=False)
+uploads.commit_upload(store, upload, user_name="logged")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+QUERY_STATE = """SELECT (SELECT max(batch_id) FROM batches), (SELECT count(*) FROM fact_population),
+                        (SELECT count(*) FROM cur_population)"""
+
+
+@pytest.fixture(scope="module")
+def logged_commit(tmp_path_factory, template_db, big_files) -> tuple[bytes, bytes]:
+    """(the database file, its log) after a real commit of 200,000 rows that only the log holds."""
+    import shutil
+
+    db = tmp_path_factory.mktemp("logged") / "logged.duckdb"
+    shutil.copy(template_db, db)
+    child = subprocess.run([sys.executable, "-c", LOGGED_COMMIT, str(db), str(big_files["population"])], cwd=ROOT,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    return db.read_bytes(), Path(f"{db}.wal").read_bytes()
+
+
+def contents(path: Path) -> dict[str, list]:
+    """Every table's rows, sorted (the recorded row counts aside: they are the check, not the data)."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [n for (n,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+                 .fetchall() if n not in ("row_counts", "schema_migrations")]
+        return {n: sorted(map(repr, con.execute(f'SELECT * FROM "{n}"').fetchall())) for n in names}
+    finally:
+        con.close()
+
+
+def with_log(tmp_path: Path, logged: tuple[bytes, bytes], length: int) -> Path:
+    """A copy of the logged commit's database whose log holds only its first ``length`` bytes."""
+    db = tmp_path / "cut.duckdb"
+    db.write_bytes(logged[0])
+    Path(f"{db}.wal").write_bytes(logged[1][:length])
+    return db
+
+
+@pytest.mark.parametrize("short_by", [20, 200, 3000, 1, "half"])
+def test_a_commit_whose_log_was_cut_short_opens_as_the_data_from_before(tmp_path, template_db, logged_commit,
+                                                                         short_by):
+    log = logged_commit[1]
+    db = with_log(tmp_path, logged_commit, len(log) // 2 if short_by == "half" else len(log) - short_by)
+    store = storage.Store(db)
+    assert store.query_rows(QUERY_STATE)[0] == (2, 1, 1)
+    assert uploads.history(store)["user_name"].tolist() == ["测试", "seed"]
+    store.close()
+    assert contents(db) == contents(template_db)  # every table, row for row: the derived ones rebuilt exactly
+    store = storage.Store(db)  # opened again: nothing left to repair
+    assert store.repaired is None
+    store.close()
+
+
+def test_the_cut_log_is_one_that_duckdb_alone_opens_as_part_of_the_commit(tmp_path, logged_commit):
+    """The scenario above is the one DuckDB 1.5.5 gets wrong: opened without the store's check, the log cut 20
+    bytes short brings back the 200,000 new fact and current rows without the batch that wrote them. (When a
+    DuckDB version opens it as the data from before, this test fails: the check may then be retired.)"""
+    import duckdb
+
+    db = with_log(tmp_path, logged_commit, len(logged_commit[1]) - 20)
+    con = duckdb.connect(str(db))
+    assert con.execute(QUERY_STATE).fetchone() == (2, 1 + VILLAGES * len(YEARS), 1 + VILLAGES * len(YEARS))
+    con.close()
+
+
+DUCKDB_ALONE = """
+import os, signal, sys
+import duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("SET checkpoint_threshold = '100GB'")
+con.execute("SET auto_checkpoint_skip_wal_threshold = 100000000000")
+con.execute("CREATE TABLE small (a INTEGER)")
+con.execute("CREATE TABLE big (a INTEGER)")
+con.execute("CHECKPOINT")
+con.execute("BEGIN")
+con.execute("INSERT INTO small VALUES (1)")
+con.execute("INSERT INTO big SELECT range FROM range(200000)")
+con.execute("COMMIT")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_duckdb_alone_brings_back_the_large_insert_of_a_commit_whose_log_lacks_its_last_byte(tmp_path):
+    """The defect in its smallest form, without lawstats: one transaction of one small and one large insert,
+    its log cut one byte short (the flush marker that ends the commit is incomplete). DuckDB 1.5.5 opens it
+    with the 200,000 rows of the large insert and without the small one."""
+    db = tmp_path / "m.duckdb"
+    subprocess.run([sys.executable, "-c", DUCKDB_ALONE, str(db)], timeout=120)
+    log = Path(f"{db}.wal").read_bytes()
+    whole, cut = tmp_path / "whole.duckdb", tmp_path / "cut.duckdb"
+    for path, length in ((whole, len(log)), (cut, len(log) - 1)):
+        path.write_bytes(db.read_bytes())
+        Path(f"{path}.wal").write_bytes(log[:length])
+    counts = "SELECT (SELECT count(*) FROM small), (SELECT count(*) FROM big)"
+    con = duckdb.connect(str(whole))
+    assert con.execute(counts).fetchone() == (1, 200_000)
+    con.close()
+    con = duckdb.connect(str(cut))
+    assert con.execute(counts).fetchone() == (0, 200_000)  # half a transaction
+    con.close()
+
+
+def test_the_whole_log_opens_as_the_commit_with_nothing_to_repair(tmp_path, logged_commit):
+    db = with_log(tmp_path, logged_commit, len(logged_commit[1]))
+    store = storage.Store(db)
+    assert store.repaired is None
+    assert store.query_rows(QUERY_STATE)[0] == (3, 1 + VILLAGES * len(YEARS), 1 + VILLAGES * len(YEARS))
+    assert uploads.history(store)["user_name"].tolist() == ["logged", "测试", "seed"]
+    store.close()
+
+
+def test_the_repair_is_said_where_the_user_looks_and_a_read_only_open_is_refused(tmp_path, logged_commit):
+    from lawstats.errors import DatabaseError
+    from lawstats.i18n import t
+
+    db = with_log(tmp_path, logged_commit, len(logged_commit[1]) - 20)
+    with pytest.raises(DatabaseError) as refused:  # read-only: nothing can be removed, nothing is shown torn
+        storage.Store(db, read_only=True)
+    assert refused.value.key == "error.db_unfinished_commit_read_only" and str(db) in refused.value.message("zh")
+    shown = cli(db, "history")
+    assert shown.returncode == 0
+    assert t("store.repaired", "zh") in shown.stderr
+    assert [line.split("\t")[0] for line in shown.stdout.splitlines()] == ["2", "1"]
+    again = cli(db, "history")
+    assert t("store.repaired", "zh") not in again.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Row counts: recorded by every write, checked at open (storage.recovery)
+
+
+def test_commits_and_undos_leave_nothing_for_the_open_to_repair(fresh_store, tmp_path):
+    from lawstats import uploads
+    from lawstats.storage import recovery
+
+    store = fresh_store
+    upload = uploads.inspect_file(store, "p.csv", "地区,年份,户籍人口\n西堡镇,2022,25000\n".encode())
+    batch = uploads.commit_upload(store, upload, user_name="测试")
+    storage.undo_batch(store, batch, user_name="测试")
+    assert recovery.unrecorded_changes(store.cursor()) == {}
+    path = store.spec.target
+    store.close()
+    reopened = storage.Store(path)
+    assert reopened.repaired is None
+    assert reopened.query_rows("SELECT n FROM row_counts WHERE table_name = 'batches'")[0][0] == 3
+    reopened.close()
+
+
+def test_a_file_from_before_the_row_counts_gets_them_without_a_repair(seeded_db):
+    con = duckdb.connect(str(seeded_db))
+    con.execute("DROP TABLE row_counts")
+    con.close()
+    store = storage.Store(seeded_db)
+    assert store.repaired is None
+    counts = dict(store.query_rows("SELECT table_name, n FROM row_counts"))
+    assert counts["batches"] == 1 and counts["fact_training"] == len(storage.table_as_of(store, TABLES_BY_ID["training"]))
+    store.close()
+
+
+def test_rows_added_behind_the_stores_back_are_found_and_removed_at_open(seeded_db):
+    """What a torn commit leaves (rows of a batch that has no ``batches`` row, current rows nobody committed),
+    made by hand: the open removes the first and rebuilds the second from the history."""
+    from lawstats.storage import recovery
+
+    con = duckdb.connect(str(seeded_db))
+    before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("fact_population", "cur_population", "cur_regions")}
+    con.execute("INSERT INTO fact_population (batch_id, region_id, year, registered_persons) "
+                "SELECT 99, region_id, 2030, 1 FROM cur_regions")
+    con.execute("INSERT INTO cur_population (batch_id, region_id, year, registered_persons) VALUES (99, 1, 2030, 1)")
+    con.close()
+    store = storage.Store(seeded_db)
+    assert store.repaired["removed"] == {"fact_population": before["cur_regions"]}
+    assert store.repaired["tables"] == ["cur_population", "fact_population"]
+    assert {t: store.query_rows(f"SELECT count(*) FROM {t}")[0][0] for t in before} == before
+    assert recovery.unrecorded_changes(store.cursor()) == {}
+    store.close()
+
+
+def test_the_repairs_rebuild_gives_what_the_commits_and_undos_kept(fresh_store, seeded_db):
+    """The repair rebuilds every derived table whole; commits and undos keep them key by key. After regions,
+    figures of several tables, observations, a correction and undos, the two agree table for table."""
+    import pandas as pd
+
+    from lawstats.storage import recovery
+
+    store = fresh_store
+    files = [("r.csv", "名称,级别,上级\n东村,村,西堡镇\n西村,村,西堡镇\n"),
+             ("p.csv", "地区,年份,户籍户数,户籍人口,常住人口\n东村,2024,300,1200,1100\n西村,2024,250,900,\n"
+                       "西堡镇,2023,7000,25000,23000\n"),
+             ("l.csv", "地区,年份,耕地面积,林地面积\n东村,2024,3000,1200\n西村,2023,2000,\n"),
+             ("c.csv", "地区,年份,户籍人口\n东村,2024,1250\n")]
+    batches = [uploads.commit_upload(store, uploads.inspect_file(store, name, text.encode()), user_name="测试")
+               for name, text in files]
+    village = int(storage.regions(store).set_index("name").loc["东村", "region_id"])
+    storage.commit_batch(store, storage.NewBatch(file_name="o.csv", source="测试 test", observations=pd.DataFrame(
+        [(village, 2024, "publicity_events", "", 12)], columns=["region_id", "year", "measure_id", "item_id", "value"])))
+    storage.undo_batch(store, batches[3], user_name="测试")  # the correction: 东村 back to 1200
+    storage.undo_batch(store, batches[2], user_name="测试")
+    store.close()
+    kept = contents(seeded_db)
+    assert len(kept["cur_observations"]) == 1 and len(kept["batches"]) == 8  # what was written is in the file
+    con = duckdb.connect(str(seeded_db))
+    con.execute("BEGIN TRANSACTION")
+    recovery.rebuild_derived(con)
+    con.execute("COMMIT")
+    con.close()
+    assert contents(seeded_db) == kept
 
 
 # ---------------------------------------------------------------------------------------------------------

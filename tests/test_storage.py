@@ -214,3 +214,4 @@ def test_hostile_text_is_stored_as_text(fresh_store):
     rows = storage.table_rows(fresh_store, POPULATION, [region_id])
     assert rows.iloc[0]["registered_persons"] == 10
     assert rows.iloc[0]["source"] == "合成数据 it's \"quoted\""
+

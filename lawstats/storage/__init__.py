@@ -14,6 +14,8 @@ Values always travel as parameters. Identifiers come only from ``lawstats.regist
 # function that makes them, to break the cycle):
 #   connection    Store, open_database, ident and the small SQL helpers
 #   migrations    the migrations, migrate, the read-only schema check
+#   recovery      a file's row counts, recorded by every commit and checked at open: a commit that never
+#                 finished but came back in part (DuckDB 1.5.5, killed mid-COMMIT) is found and repaired
 #   batches       writing batches (commit, undo, dependents, the active-batches SQL), batches and versions
 #   derived       the region tree, rollups, summaries, effective figures, comparisons, rollup checks
 #   observations  the long observations table and measure_values

@@ -19,6 +19,7 @@ from lawstats.errors import ByLanguage, DatabaseError, NotFound, UndoRefused
 from lawstats.registry import TABLES, Table
 from lawstats.storage.connection import Store, fact_table, _first_line, ident, registered
 from lawstats.storage.migrations import _columns_of, _fact_columns, _now
+from lawstats.storage.recovery import ROW_COUNTS, record_row_counts
 
 _T = TypeVar("_T")
 
@@ -102,6 +103,8 @@ def _write_transaction(store: Store, *, commit: bool = True):
         try:
             yield con
             if commit:
+                if not store.spec.is_lake:  # see storage.recovery: what the open checks a file against
+                    record_row_counts(con)
                 with store._gate.committing():
                     con.execute("COMMIT")
         except BaseException as error:
@@ -454,9 +457,11 @@ def copy_store(source: Store, target: Store) -> int:
     held = data_version(target)
     if held:
         raise DatabaseError("cli.store_target_not_empty", target=target.path, batches=held)
+    # the row counts are a file's own bookkeeping (storage.recovery): a file target records its own at COMMIT
     tables = [r[0] for r in source.query_rows(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
-        "AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations' ORDER BY table_name")]
+        "AND table_type = 'BASE TABLE' AND table_name NOT IN ('schema_migrations', ?) ORDER BY table_name",
+        [ROW_COUNTS])]
 
     def write() -> int:
         with _write_transaction(target) as con:

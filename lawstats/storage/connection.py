@@ -152,14 +152,23 @@ class Store:
         self._replica_snapshot: int | None = None  # the lake snapshot the copy holds (None: none yet)
         self._refresh_cursor: duckdb.DuckDBPyConnection | None = None
         self._replica_folder: Path | None = None
-        # late: migrations quotes identifiers with this module's helpers, so it imports this module
+        # late: migrations and recovery quote identifiers with this module's helpers, so they import this module
         from lawstats.storage.migrations import _require_current_schema, migrate
+        from lawstats.storage.recovery import open_checked
 
-        if read_only:
-            _require_current_schema(self._con, self.path)
-        else:
-            with lake.commit_lock(self.spec):  # several processes may start on a new lake at once
-                migrate(self._con)
+        self.repaired: dict | None = None  # what the open found of a commit that never finished (see recovery)
+        try:
+            if read_only:
+                _require_current_schema(self._con, self.path)
+            if self.spec.is_lake:
+                if not read_only:
+                    with lake.commit_lock(self.spec):  # several processes may start on a new lake at once
+                        migrate(self._con)
+            else:
+                self.repaired = open_checked(self._con, read_only=read_only, path=self.path, migrate=migrate)
+        except BaseException:
+            self._con.close()  # a refused open leaves the file free for the next one
+            raise
         if self.replica:
             self._replica_folder = lake.attach_replica(self._con)
             self.refresh_replica()
