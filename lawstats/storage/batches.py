@@ -348,8 +348,9 @@ _ACTIVE_BATCHES = """
 """
 
 
-def _current_select(table: Table) -> str:
-    """SELECT giving, per key, each column's latest non-missing value among active batches (up to $as_of)."""
+def _current_select(table: Table, where: str = "") -> str:
+    """SELECT giving, per key, each column's latest non-missing value among active batches (up to $as_of);
+    ``where``, an SQL condition on the fact rows, restricts it to some keys (a slice of a refresh)."""
     keys = ["region_id", "year"] + [c.id for c in table.key_columns]
     parts = [ident(k) for k in keys]
     approx_flags = []
@@ -363,7 +364,8 @@ def _current_select(table: Table) -> str:
     parts.append("list_filter([" + ", ".join(approx_flags) + "], x -> x IS NOT NULL) AS approx")
     parts.append("max(batch_id) AS batch_id")
     return (f"SELECT {', '.join(parts)} FROM {fact_table(table)} "
-            f"WHERE batch_id IN ({_ACTIVE_BATCHES}) GROUP BY {', '.join(ident(k) for k in keys)}")
+            f"WHERE {where + ' AND ' if where else ''}batch_id IN ({_ACTIVE_BATCHES}) "
+            f"GROUP BY {', '.join(ident(k) for k in keys)}")
 
 
 def _current_columns(table: Table) -> list[str]:

@@ -341,9 +341,7 @@ def _refresh_current_keys(con, table: Table, batch_id: int, first_load_allowed: 
         in_slice = "" if low is None else f"region_id BETWEEN {int(low)} AND {int(high)} AND "
         con.execute(f"DELETE FROM {cur} WHERE {in_slice}EXISTS (SELECT 1 FROM _keys k WHERE "
                     f"{'k.' + in_slice if in_slice else ''}{_key_join(table, 'k', cur)})")
-        select = _current_select(table).replace(
-            f"FROM {fact} WHERE",
-            f"FROM {fact} WHERE {in_slice}EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)}) AND", 1)
+        select = _current_select(table, f"{in_slice}EXISTS (SELECT 1 FROM _keys k WHERE {_key_join(table, 'k', fact)})")
         con.execute(f"INSERT INTO {cur} ({cols}) {select} ORDER BY {keys}", {"as_of": 2**31 - 1})
 
 

@@ -65,7 +65,10 @@ def record_row_counts(con) -> None:
 def unrecorded_changes(con) -> dict[str, tuple[int, int]]:
     """Tables whose row count differs from the one recorded: {name: (recorded, now)}. Empty when they agree
     or nothing was recorded yet."""
-    recorded = _recorded(con)
+    return _differences(con, _recorded(con))
+
+
+def _differences(con, recorded: dict[str, int] | None) -> dict[str, tuple[int, int]]:
     if recorded is None:
         return {}
     now = _row_counts(con, _counted_tables(con))
@@ -75,7 +78,8 @@ def unrecorded_changes(con) -> dict[str, tuple[int, int]]:
 def open_checked(con, *, read_only: bool, path: str, migrate) -> dict | None:
     """Open-time check of a DuckDB file (``migrate`` brings its schema up to date): a file whose tables hold
     part of an unfinished commit is repaired (the repair's summary is returned) or, read-only, refused."""
-    torn = unrecorded_changes(con)
+    recorded = _recorded(con)  # only this module writes them, so a migration leaves them as they are
+    torn = _differences(con, recorded)
     if read_only:
         if torn:
             raise DatabaseError("error.db_unfinished_commit_read_only", path=path)
@@ -83,7 +87,7 @@ def open_checked(con, *, read_only: bool, path: str, migrate) -> dict | None:
     migrate(con)
     if torn:
         return repair(con, torn)
-    if _recorded(con) is None or unrecorded_changes(con):  # a file from before the counts, or a migration
+    if recorded is None or _differences(con, recorded):  # a file from before the counts, or a migration
         _in_transaction(con, record_row_counts)
     return None
 
@@ -96,9 +100,8 @@ def repair(con, torn: dict[str, tuple[int, int]]) -> dict:
     def rebuild(con) -> None:
         last = con.execute("SELECT coalesce(max(batch_id), 0) FROM batches").fetchone()[0]
         for name in _history_tables():
-            n = con.execute(f"SELECT count(*) FROM {ident(name)} WHERE batch_id > ?", [last]).fetchone()[0]
+            n = con.execute(f"DELETE FROM {ident(name)} WHERE batch_id > ?", [last]).fetchone()[0]
             if n:
-                con.execute(f"DELETE FROM {ident(name)} WHERE batch_id > ?", [last])
                 removed[name] = int(n)
         rebuild_derived(con)
         record_row_counts(con)
@@ -119,15 +122,13 @@ def rebuild_derived(con) -> None:
     for table in TABLES:
         cols = ", ".join(ident(c) for c in _current_columns(table))
         keys = ", ".join(ident(k) for k in _key_names(table))
-        fact = fact_table(table)
         con.execute(f"DELETE FROM {current_table(table)}")
         # A slice of regions at a time, as a commit's refresh does: national data grouped whole took 4.4 GB
         # (bench/recovery_bench.py); bounds are integers from the database, written in for DuckDB's zone maps.
-        for low, high in _region_slices(con, fact, REFRESH_SLICE_KEYS):
-            in_slice = "" if low is None else f"region_id BETWEEN {int(low)} AND {int(high)} AND "
-            select = _current_select(table).replace(f"FROM {fact} WHERE", f"FROM {fact} WHERE {in_slice}", 1)
-            con.execute(f"INSERT INTO {current_table(table)} ({cols}) {select} ORDER BY {keys}",
-                        {"as_of": _ALL_BATCHES})
+        for low, high in _region_slices(con, fact_table(table), REFRESH_SLICE_KEYS):
+            in_slice = "" if low is None else f"region_id BETWEEN {int(low)} AND {int(high)}"
+            con.execute(f"INSERT INTO {current_table(table)} ({cols}) {_current_select(table, in_slice)} "
+                        f"ORDER BY {keys}", {"as_of": _ALL_BATCHES})
     con.execute("DELETE FROM cur_observations")
     con.execute(f"INSERT INTO cur_observations {_observations_select()} ORDER BY region_id, year, measure_id, item_id",
                 {"as_of": _ALL_BATCHES})
