@@ -35,7 +35,7 @@ CHART_KINDS = ("generic", "grid_hierarchy", "rates_vs_100")
 _FIELDS = {
     "domain": {"id", "zh", "en", "order", "chart", "definition_zh", "definition_en"},
     "breakdowns": {"id", "zh", "en", "items", "open"},
-    "item": {"id", "zh", "en", "phrasings"},
+    "item": {"id", "zh", "en", "phrasings", "context"},
     "measures": {"id", "zh", "en", "unit", "kind", "rollup", "range", "definition_zh", "definition_en", "aliases",
                  "phrasings", "breakdown", "choices", "rollup_numerator", "rollup_denominator", "rollup_scale",
                  "headline"},
@@ -83,6 +83,9 @@ class BreakdownItem:
     zh: str
     en: str
     phrasings: tuple[str, ...] = ()
+    # Words of a figure's measure phrase that pick this item when another item shares the phrase that named it
+    # (“法宣在线” is the platform's study and its exam: 参学率 is the study's, 参考率 the exam's).
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,11 @@ class Breakdown:
     en: str
     items: tuple[BreakdownItem, ...]
     open: bool = True  # analysts may add items not listed
+
+    def item_label(self, name: str, lang: str) -> str:
+        """A stored item name (its Chinese name or id) in ``lang``; a name the catalogue does not declare as is."""
+        item = next((i for i in self.items if name in (i.zh, i.id)), None)
+        return name if item is None else (item.zh if lang == "zh" else item.en)
 
 
 @dataclass(frozen=True)
@@ -515,7 +523,8 @@ class _Reader:
                 self.problem("duplicate_id", file, f"{entry}.{item_id}", other=file, **_what("item"))
                 continue
             seen.add(item_id)
-            items.append(BreakdownItem(item_id, item["zh"], item["en"], tuple(item.get("phrasings", ()))))
+            items.append(BreakdownItem(item_id, item["zh"], item["en"], tuple(item.get("phrasings", ())),
+                                       tuple(item.get("context", ()))))
         return Breakdown(entry, domain, raw["zh"], raw["en"], tuple(items), bool(raw.get("open", True)))
 
     def _measure(self, file: str, domain: str, raw: Any, units: dict[str, Unit]) -> Measure | None:

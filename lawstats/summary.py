@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from lawstats import importer, indicators, storage
+from lawstats import catalogue, importer, indicators, storage
 from lawstats.errors import NotFound
 from lawstats.i18n import singular_counts, t
 from lawstats.registry import CHECKS_BY_ID, INDICATORS, INDICATORS_BY_ID, TABLES, Indicator
@@ -432,8 +432,14 @@ def _note_of(provenance: pd.DataFrame, table_id: str, column_id: str, row_key=No
     return "；".join(notes)
 
 
+PROGRAMMES = "programme"  # the catalogue's breakdown of the training programmes
+
+
 def _programme_label(programme, training: pd.DataFrame, year: int | None, lang: str) -> str:
-    return _labelled(str(programme), training.attrs.get("year"), year, lang)
+    """A programme in ``lang`` when the catalogue declares it (学习强国 → Xuexi Qiangguo), else as the data names it."""
+    declared = catalogue.load().breakdowns.get(PROGRAMMES)
+    name = declared.item_label(str(programme), lang) if declared else str(programme)
+    return _labelled(name, training.attrs.get("year"), year, lang)
 
 
 def training_rates(training: pd.DataFrame, lang: str, year: int | None = None) -> pd.DataFrame:

@@ -228,6 +228,47 @@ def test_a_small_catalogue_loads(small):
     assert cat.checks["staff_le_persons"].left == ("staff",)
 
 
+def test_items_sharing_a_phrasing_are_told_apart_by_their_declared_context(small):
+    """One declaration decides which item a figure goes to when a report names two items with the same words:
+    the extractor reads the item's ``context`` (words of the measure's phrase), and pages label the item in
+    the reader's language."""
+    from lawstats.report.extract import extract
+
+    people = PEOPLE.replace('items = [ { id = "male", zh = "男", en = "Male" } ]',
+                            'items = [ { id = "farm", zh = "农场职工", en = "Farm staff", phrasings = ["农场"],'
+                            ' context = ["职工"] }, { id = "farm_kin", zh = "农场家属", en = "Farm families",'
+                            ' phrasings = ["农场"], context = ["家属"] } ]')
+    people += """
+[[measures]]
+id = "staff_of"
+zh = "职工人数"
+en = "Staff"
+unit = "人"
+kind = "count"
+rollup = "sum"
+range = [0, 1000000]
+breakdown = "sex"
+phrasings = ["职工"]
+
+[[measures]]
+id = "kin_of"
+zh = "家属人数"
+en = "Family members"
+unit = "人"
+kind = "count"
+rollup = "sum"
+range = [0, 1000000]
+breakdown = "sex"
+phrasings = ["家属"]
+"""
+    cat = catalogue.load(_write(small, people=people))
+    found = extract("“农场”家属120人。“农场”职工80人。", catalogue=cat).figures
+    assert [(f.measure, f.item) for f in found] == [("kin_of", "farm_kin"), ("staff_of", "farm")]
+    sexes = cat.breakdowns["sex"]
+    assert [sexes.item_label(name, "en") for name in ("农场家属", "farm", "牧场")] == ["Farm families", "Farm staff",
+                                                                                      "牧场"]
+
+
 def _refused(folder) -> CatalogueError:
     with pytest.raises(CatalogueError) as caught:
         catalogue.load(folder)

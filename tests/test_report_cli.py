@@ -158,7 +158,8 @@ XIBAO_2023 = ("西堡镇2023年度法治政府建设工作情况报告\n"
               "一、基本情况\n"
               "全镇辖19个行政村、1个社区，现有耕地43000亩。全镇修缮凉亭6座。\n"
               "二、主要举措和成效\n"
-              "组织镇村干部集中学法6次，“法宣在线”考试参考率、及格率均达98%。经排查，未发现涉黑恶线索。\n")
+              "组织镇村干部集中学法6次，“法宣在线”考试参考率、及格率均达98%。经排查，未发现涉黑恶线索。\n"
+              "干部在“学习强国”“法宣在线”平台完成学习任务，参学率均为97%。\n")
 
 
 @pytest.fixture
@@ -173,8 +174,10 @@ def test_import_report_dry_run_writes_nothing(xibao_report, tmp_path):
     assert run("init", db=db).returncode == 0
     result = run("import", str(xibao_report), "--dry-run", db=db)
     assert result.returncode == 0, result.stderr
-    # 19 villages, 1 community, 43000 亩, 6 sessions and the two 98% rates of the 法宣在线 exam
-    assert "西堡镇，2023 年。导入 6 个数字" in result.stdout
+    # 19 villages, 1 community, 43000 亩, 6 sessions, the two 98% rates of the 法宣在线 exam and the 97% study
+    # rates of two platforms (法宣在线 with 参学率 is its study programme, not its exam)
+    assert "西堡镇，2023 年。导入 8 个数字" in result.stdout
+    assert "学法培训：新增 4 行" in result.stdout  # 集中学法, 法宣在线考试, 学习强国, 法宣在线学习
     assert "+\tland\tcultivated_area\t43000\t亩" in result.stdout
     assert "-\t没有对应的指标项\tnull\t6\t座\t全镇修缮凉亭6座。" in result.stdout
     assert "-\t可信度低，请人工确认\tgang_crime_clues\t0\t条" in result.stdout
@@ -189,7 +192,7 @@ def test_import_report_commits_one_batch_with_sentences_as_provenance(xibao_repo
     assert run("init", db=db).returncode == 0
     result = run("--lang", "en", "import", str(xibao_report), db=db)
     assert result.returncode == 0, result.stderr
-    assert "6 figures to import" in result.stdout
+    assert "8 figures to import" in result.stdout
     indicators = run("indicators", "--region", "西堡镇", "--year", "2023", "--format", "csv", db=db)
     assert indicators.returncode == 0 and "\n2023,cultivated_area," in indicators.stdout
     assert "exam_pass_rate,考试及格率,98.0" in indicators.stdout  # the row's kind 考试 read from its name
@@ -204,6 +207,11 @@ def test_import_report_commits_one_batch_with_sentences_as_provenance(xibao_repo
     assert land.note == "全镇辖19个行政村、1个社区，现有耕地43000亩。"
     exam = by_column[("pass_rate_stated", "法宣在线考试")]
     assert exam.note == "组织镇村干部集中学法6次，“法宣在线”考试参考率、及格率均达98%。"
+    study = by_column[("participation_rate_stated", "法宣在线学习")]
+    assert study.note == "干部在“学习强国”“法宣在线”平台完成学习任务，参学率均为97%。"
+    programmes = storage.table_rows(store, storage.TABLES_BY_ID["training"], [region], [2023]).set_index("programme")
+    assert programmes.loc["法宣在线学习", "programme_kind"] == "study"  # its kind read from its name
+    assert programmes.loc["法宣在线考试", "participation_rate_stated"] == 98
     assert ("gang_crime_clues", None) not in by_column  # a zero in words waits for the analyst
 
 

@@ -214,6 +214,18 @@ def test_breakdown_item_is_read_from_the_clause():
         ("sessions", 4, "group_study"), ("participation_rate_stated", 100, "online_exam")]
 
 
+@pytest.mark.parametrize(("text", "items"), [
+    # one platform, two programmes: the measure's words say which (the item's declared context)
+    ("全体干部按时参加“法宣在线”学习和考试，参考率、及格率均为100%。", ["online_exam", "online_exam"]),
+    ("干部在“学习强国”“法宣在线”平台完成学习任务，参学率为100%。", ["xuexi", "online_study"]),
+    ("法宣在线学习参学率达99%。", ["online_study"]),
+    ("法宣在线学法考试合格率为98%。", ["online_exam"]),  # the measure's context before the longer phrase
+    ("干部参加“法宣在线”人数52人。", ["online_exam"]),  # no context in the measure's words: the first declared
+])
+def test_a_platform_shared_by_a_study_and_an_exam_goes_by_the_measure(text, items):
+    assert [f.item for f in figures(text)] == items
+
+
 def test_traditional_characters_match_and_keep_the_original_text():
     text = "全鎮轄14個行政村、1個居委會，總人口11571人。"
     found = extract(text).figures

@@ -268,6 +268,8 @@ class _Index:
         self.order = {m: i for i, m in enumerate(cat.measures)}  # ties go to the catalogue's order
         self.items = {b.id: [(matchable(p), item.id) for item in b.items for p in item.phrasings]
                       for b in cat.breakdowns.values()}
+        self.contexts = {item.id: tuple(matchable(w) for w in item.context)
+                         for b in cat.breakdowns.values() for item in b.items if item.context}
 
     @classmethod
     def of(cls, cat) -> "_Index":
@@ -381,24 +383,35 @@ def _confidence(index: _Index, choices: list[_Choice], number: Number) -> float:
     return round(min(confidence, 1.0), 2)
 
 
-def _item(index: _Index, measure: catalogue_module.Measure, sentence: str, offset: int, near: tuple[int, int]
-          ) -> str | None:
+def _item(index: _Index, measure: catalogue_module.Measure, sentence: str, offset: int, near: tuple[int, int],
+          measure_phrase: str = "") -> str | None:
     """The breakdown item a figure is for: named in its own clause, else the closest named before it in the
-    sentence, else the closest after it."""
+    sentence, else the closest after it. Items named at the same distance (one phrase declared for two items, or
+    a phrase inside a longer one) go to the item whose context the measure's phrase has, else the longer phrase."""
     if not measure.breakdown:
         return None
     phrases = index.items.get(measure.breakdown, ())
     for low, high in (near, (0, offset), (offset, len(sentence))):
-        best = None
+        found = []
         for phrase, item in phrases:
             at = sentence.rfind(phrase, low, high) if high <= offset else sentence.find(phrase, low, high)
             if at >= 0:
-                distance = abs(offset - at)
-                if best is None or distance < best[0]:
-                    best = (distance, item)
-        if best:
-            return best[1]
+                found.append((abs(offset - at), phrase, item))
+        if found:
+            closest = min(distance for distance, _, _ in found)
+            return _preferred(index, [(p, i) for d, p, i in found if d == closest], measure_phrase)
     return None
+
+
+def _preferred(index: _Index, named: list[tuple[str, str]], measure_phrase: str) -> str:
+    """Of items named by the same words, the one the measure's phrase fits (法宣在线 with 参考率 is the exam, with
+    参学率 the study), then the one named by the longest phrase, then the first declared."""
+    def rank(entry: tuple[int, tuple[str, str]]) -> tuple[bool, int, int]:
+        order, (phrase, item) = entry
+        fits = any(word in measure_phrase for word in index.contexts.get(item, ()))
+        return (not fits, -len(phrase), order)
+
+    return min(enumerate(named), key=rank)[1][1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -482,7 +495,7 @@ def _figure(index: _Index, number: Number, choices: list[_Choice], change: bool,
     confidence = _confidence(index, choices, number) if not shared else 0.85
     offset = number.start - s_start
     near = (offset - len(left), number.unit_end - s_start + len(right))
-    item = _item(index, best.measure, norm[s_start:s_start + len(sentence) + 5], offset, near)
+    item = _item(index, best.measure, norm[s_start:s_start + len(sentence) + 5], offset, near, best.phrase)
     return Figure(best.measure.id, sign * number.value * best.factor, best.measure.unit, number.approx, confidence,
                   section, sentence, number.start, number.end, number.raw, best.phrase, item, number.qualifier,
                   change, shared, part_of, best.measure.domain, best.after)
@@ -507,7 +520,8 @@ def _named_items(index: _Index, figure: Figure, earlier: str, own: str) -> list[
     clause = earlier[max(earlier.rfind(c) for c in ("。", "；", ";", "，", ",")) + 1:]
     items: list[str] = []
     for name in QUOTED.findall(clause):
-        item = next((item for phrase, item in phrases if phrase in name), name)
+        named = [(phrase, item) for phrase, item in phrases if phrase in name]
+        item = _preferred(index, named, figure.phrase or "") if named else name
         if item not in items:
             items.append(item)
     return items
