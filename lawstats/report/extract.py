@@ -268,7 +268,7 @@ class _Index:
         self.order = {m: i for i, m in enumerate(cat.measures)}  # ties go to the catalogue's order
         self.items = {b.id: [(matchable(p), item.id) for item in b.items for p in item.phrasings]
                       for b in cat.breakdowns.values()}
-        self.contexts = {item.id: tuple(matchable(w) for w in item.context)
+        self.contexts = {(b.id, item.id): tuple(matchable(w) for w in item.context)
                          for b in cat.breakdowns.values() for item in b.items if item.context}
 
     @classmethod
@@ -399,16 +399,17 @@ def _item(index: _Index, measure: catalogue_module.Measure, sentence: str, offse
                 found.append((abs(offset - at), phrase, item))
         if found:
             closest = min(distance for distance, _, _ in found)
-            return _preferred(index, [(p, i) for d, p, i in found if d == closest], measure_phrase)
+            return _preferred(index, measure.breakdown, [(p, i) for d, p, i in found if d == closest],
+                              measure_phrase)
     return None
 
 
-def _preferred(index: _Index, named: list[tuple[str, str]], measure_phrase: str) -> str:
+def _preferred(index: _Index, breakdown: str, named: list[tuple[str, str]], measure_phrase: str) -> str:
     """Of items named by the same words, the one the measure's phrase fits (法宣在线 with 参考率 is the exam, with
     参学率 the study), then the one named by the longest phrase, then the first declared."""
     def rank(entry: tuple[int, tuple[str, str]]) -> tuple[bool, int, int]:
         order, (phrase, item) = entry
-        fits = any(word in measure_phrase for word in index.contexts.get(item, ()))
+        fits = any(word in measure_phrase for word in index.contexts.get((breakdown, item), ()))
         return (not fits, -len(phrase), order)
 
     return min(enumerate(named), key=rank)[1][1]
@@ -521,7 +522,7 @@ def _named_items(index: _Index, figure: Figure, earlier: str, own: str) -> list[
     items: list[str] = []
     for name in QUOTED.findall(clause):
         named = [(phrase, item) for phrase, item in phrases if phrase in name]
-        item = _preferred(index, named, figure.phrase or "") if named else name
+        item = _preferred(index, breakdown, named, figure.phrase or "") if named else name
         if item not in items:
             items.append(item)
     return items
