@@ -46,10 +46,7 @@ def breakdown_of(measure_id: str | None,
 
 def item_label(breakdown: catalogue_module.Breakdown | None, item: str | None, lang: str) -> str:
     """An item as the analyst reads it: the catalogue's name, or a new item's name as written."""
-    for known in breakdown.items if breakdown else ():
-        if known.id == item:
-            return known.zh if lang == "zh" else known.en
-    return item or ""
+    return breakdown.item_label(item, lang) if breakdown and item else item or ""
 
 
 def measure_label(measure_id: str | None, lang: str, cat: catalogue_module.Catalogue | None = None) -> str:

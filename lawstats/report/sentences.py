@@ -77,10 +77,7 @@ def _item_label(cat: catalogue_module.Catalogue, measure, item_id, lang: str) ->
     if not isinstance(item_id, str) or not item_id:
         return ""
     breakdown = cat.breakdowns.get(measure.breakdown or "") if measure else None
-    for item in breakdown.items if breakdown else ():
-        if item.id == item_id:
-            return item.zh if lang == "zh" else item.en
-    return item_id
+    return breakdown.item_label(item_id, lang) if breakdown else item_id
 
 
 def lines(frame: pd.DataFrame, lang: str) -> list[tuple[str, str]]:
