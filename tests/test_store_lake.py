@@ -336,18 +336,18 @@ def test_postgres_stopped_while_the_app_runs_says_unreachable_and_recovers(lake_
 
     require_chromium()
     dsn = lake_kind[1]
+    unreachable = MESSAGES["lake.unreachable_now"][0].split("{store}")[1][:6]  # " 暂时无法访问"
     with streamlit_server(tmp_path / "a.duckdb", env=lake_copy.env) as url, chromium_page() as page:
         assert "25218" in _overview_text(page, url)
         stop_cluster(dsn)
         try:
             text = _overview_text(page, url, figures=False)
-            assert MESSAGES["lake.unreachable_now"][0].split("{store}")[1][:6] in text  # " 暂时无法访问"
+            assert unreachable in text
             assert "Traceback" not in text and page.locator('[data-testid="stException"]').count() == 0
         finally:
             start_cluster(dsn)
         # recovered once a view no longer says unreachable; its figures are then waited for (a card is drawn by a
         # component the browser loads after the run ends, so the first read of a recovered page may lack them)
-        unreachable = MESSAGES["lake.unreachable_now"][0].split("{store}")[1][:6]
         deadline = time.monotonic() + 60
         while unreachable in (text := _overview_text(page, url, figures=False)):
             assert time.monotonic() < deadline, text[:500]

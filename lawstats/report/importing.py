@@ -139,10 +139,7 @@ def _row_key(cat: catalogue_module.Catalogue, figure: Figure) -> str | None:
         return None
     measure = cat.measures[figure.measure]
     breakdown = cat.breakdowns.get(measure.breakdown or "")
-    for item in breakdown.items if breakdown else ():
-        if item.id == figure.item:
-            return item.zh
-    return figure.item
+    return breakdown.item_label(figure.item, "zh") if breakdown else figure.item
 
 
 def _template_files(extraction: Extraction, region: str, year: int,
